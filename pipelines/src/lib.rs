@@ -1,0 +1,10 @@
+//! metrodati-pipelines: configuration, the pipelines that normalise comuni
+//! exports into the interoperability schema, the store and the quarantine.
+
+pub mod anagrafe;
+pub mod config;
+pub mod progress;
+pub mod quarantine;
+pub mod runner;
+pub mod sample;
+pub mod store;

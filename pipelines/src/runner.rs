@@ -1,0 +1,355 @@
+//! Running a job: select comuni, process them (in parallel, bounded), and
+//! record everything in the catalog.
+
+use crate::anagrafe::{self, process_comune, ComuneOutcome, ComuneStatus, Options};
+use crate::config::{ConfigError, Settings, SourceDefinition};
+use crate::progress::Progress;
+use metrodati_catalog::{
+    Catalog, DatasetInfo, NewVersion, QualityResult, RunId, RunStatus, SourceAccounting,
+    SourceStatus, Trigger,
+};
+use metrodati_interop::anpr::ComuniArchive;
+use metrodati_interop::schema::{self, SCHEMA_VERSION};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{mpsc, Mutex};
+
+/// Errors that stop a run before it processes anything.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("catalog: {0}")]
+    Catalog(#[from] metrodati_catalog::CatalogError),
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot load the ANPR archive {path}: {message}")]
+    Archive { path: PathBuf, message: String },
+    #[error("unknown pipeline `{0}`")]
+    UnknownPipeline(String),
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub job: String,
+    pub pipeline: String,
+    /// ISTAT codes, sorted.
+    pub comuni: Vec<String>,
+    pub trigger: Trigger,
+    /// Reprocess unchanged inputs.
+    pub force: bool,
+    /// Worker threads (comuni processed at once).
+    pub workers: usize,
+    /// Rows per store batch.
+    pub batch_rows: usize,
+}
+
+/// Per-comune line of a run report.
+#[derive(Debug, Clone)]
+pub struct ComuneReport {
+    pub istat: String,
+    pub denominazione: String,
+    pub status: ComuneStatus,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_quarantined: u64,
+    pub repairs: u64,
+    pub quarantine_files: Vec<PathBuf>,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub run: RunId,
+    pub status: RunStatus,
+    pub comuni: Vec<ComuneReport>,
+    /// Source definitions that could not be used.
+    pub config_errors: Vec<ConfigError>,
+}
+
+impl RunReport {
+    pub fn totals(&self) -> (u64, u64, u64) {
+        self.comuni.iter().fold((0, 0, 0), |(r, w, q), c| {
+            (r + c.rows_read, w + c.rows_written, q + c.rows_quarantined)
+        })
+    }
+}
+
+/// Datasets the anagrafe pipeline maintains.
+fn register_datasets(catalog: &Catalog) -> Result<(), RunError> {
+    for name in anagrafe::TABLES {
+        let e = schema::entity(name)
+            .ok_or_else(|| RunError::Config(format!("entity {name} missing")))?;
+        catalog.register_dataset(&DatasetInfo {
+            name: format!("interop.{name}"),
+            title: e.title.to_string(),
+            description: e.description.to_string(),
+            schema_version: SCHEMA_VERSION.to_string(),
+            personal_data: e.personal(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Runs the anagrafe pipeline for the requested comuni.
+pub fn run(
+    settings: &Settings,
+    catalog: &mut Catalog,
+    req: &RunRequest,
+    progress: &dyn Progress,
+) -> Result<RunReport, RunError> {
+    if req.pipeline != anagrafe::PIPELINE {
+        return Err(RunError::UnknownPipeline(req.pipeline.clone()));
+    }
+    let (defs, config_errors) = SourceDefinition::load_dir(&settings.sources_dir);
+    let archive = match settings.anpr_archive_present() {
+        Some(p) => Some(ComuniArchive::load(p).map_err(|e| RunError::Archive {
+            path: p.to_path_buf(),
+            message: e.to_string(),
+        })?),
+        None => {
+            if let Some(p) = &settings.anpr_archive {
+                tracing::warn!(path = %p.display(), "ANPR archive not found: birthplace codes are checked for format only");
+            }
+            None
+        }
+    };
+    let archive_id = settings
+        .anpr_archive_present()
+        .and_then(|p| crate::store::file_sha256(p).ok());
+
+    register_datasets(catalog)?;
+    let params = serde_json::json!({ "comuni": req.comuni, "force": req.force }).to_string();
+    let run = catalog.start_run(&req.job, &req.pipeline, req.trigger, &params)?;
+    let _ = metrodati_connectors::atomic::remove_stale_temps(&settings.store_dir);
+
+    let quarantine_dir = settings.quarantine_dir.join(format!("run-{run}"));
+    let mut by_istat: HashMap<&str, &SourceDefinition> =
+        defs.iter().map(|d| (d.istat(), d)).collect();
+    let mut queue = VecDeque::new();
+    let mut missing = Vec::new();
+    for c in &req.comuni {
+        match by_istat.remove(c.as_str()) {
+            Some(d) => {
+                let key = format!("anagrafe/{c}");
+                queue.push_back((d, catalog.fingerprint(&key)?));
+            }
+            None => missing.push(c.clone()),
+        }
+    }
+    let today = chrono::Local::now().date_naive();
+    let total_rows_hint = queue.len() as u64;
+    progress.start("comuni", total_rows_hint);
+
+    let queue = Mutex::new(queue);
+    let (tx, rx) = mpsc::channel::<ComuneOutcome>();
+    let mut reports = Vec::new();
+    let mut catalog_error = None;
+    std::thread::scope(|s| {
+        for _ in 0..req.workers.max(1) {
+            let tx = tx.clone();
+            let queue = &queue;
+            let archive = archive.as_ref();
+            let archive_id = archive_id.as_deref();
+            let quarantine_dir = &quarantine_dir;
+            s.spawn(move || loop {
+                let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+                let Some((def, previous)) = next else { break };
+                let opts = Options {
+                    data_dir: &settings.data_dir,
+                    store: &settings.store_dir,
+                    quarantine_dir,
+                    archive,
+                    archive_id,
+                    today,
+                    previous_fingerprint: previous.as_deref(),
+                    force: req.force,
+                    batch_rows: req.batch_rows,
+                    progress: &crate::progress::NoProgress,
+                };
+                let outcome = process_comune(def, &opts);
+                if tx.send(outcome).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for outcome in rx {
+            progress.inc(1);
+            progress.message(&format!(
+                "{} {}",
+                outcome.istat,
+                status_word(&outcome.status)
+            ));
+            match record(catalog, run, &outcome) {
+                Ok(r) => reports.push(r),
+                Err(e) => catalog_error = Some(e),
+            }
+        }
+    });
+    progress.finish();
+    if let Some(e) = catalog_error {
+        catalog.finish_run(run, RunStatus::Failed, Some(&e.to_string()))?;
+        return Err(e.into());
+    }
+    for c in missing {
+        let reason = "nessuna definizione di sorgente valida in comuni/".to_string();
+        catalog.record_source(
+            run,
+            &SourceAccounting {
+                comune: c.clone(),
+                source: "-".into(),
+                status: SourceStatus::Failed,
+                rows_read: 0,
+                rows_written: 0,
+                rows_quarantined: 0,
+                repairs: BTreeMap::new(),
+                fingerprint: None,
+                error: Some(reason.clone()),
+                quarantine_path: None,
+            },
+        )?;
+        reports.push(ComuneReport {
+            denominazione: name_of(&c),
+            istat: c,
+            status: ComuneStatus::Failed(reason),
+            rows_read: 0,
+            rows_written: 0,
+            rows_quarantined: 0,
+            repairs: 0,
+            quarantine_files: vec![],
+        });
+    }
+    reports.sort_by(|a, b| a.istat.cmp(&b.istat));
+    let failed = reports
+        .iter()
+        .filter(|r| matches!(r.status, ComuneStatus::Failed(_)))
+        .count();
+    let status = if failed == 0 {
+        RunStatus::Succeeded
+    } else if failed == reports.len() {
+        RunStatus::Failed
+    } else {
+        RunStatus::PartiallySucceeded
+    };
+    let error = (failed > 0).then(|| format!("{failed} comuni non elaborati"));
+    catalog.finish_run(run, status, error.as_deref())?;
+    Ok(RunReport {
+        run,
+        status,
+        comuni: reports,
+        config_errors,
+    })
+}
+
+fn status_word(s: &ComuneStatus) -> &'static str {
+    match s {
+        ComuneStatus::Processed => "elaborato",
+        ComuneStatus::Unchanged => "invariato",
+        ComuneStatus::Failed(_) => "ERRORE",
+    }
+}
+
+fn name_of(istat: &str) -> String {
+    metrodati_interop::refdata::comune_by_istat(istat)
+        .map(|c| c.denominazione.to_string())
+        .unwrap_or_default()
+}
+
+/// Records one comune's outcome in the catalog, in one transaction.
+fn record(
+    catalog: &mut Catalog,
+    run: RunId,
+    o: &ComuneOutcome,
+) -> Result<ComuneReport, metrodati_catalog::CatalogError> {
+    catalog.transaction(|cat| {
+        let (status, error) = match &o.status {
+            ComuneStatus::Processed => (SourceStatus::Processed, None),
+            ComuneStatus::Unchanged => (SourceStatus::Unchanged, None),
+            ComuneStatus::Failed(e) => (SourceStatus::Failed, Some(e.clone())),
+        };
+        for s in &o.sources {
+            let (rows_read, rows_written, rows_quarantined) = match o.status {
+                ComuneStatus::Unchanged => (0, 0, 0),
+                _ => (s.rows_read, s.rows_written, s.rows_quarantined),
+            };
+            cat.record_source(
+                run,
+                &SourceAccounting {
+                    comune: o.istat.clone(),
+                    source: s.name.clone(),
+                    status,
+                    rows_read,
+                    rows_written,
+                    rows_quarantined,
+                    repairs: s.repairs.clone(),
+                    fingerprint: o.fingerprint.clone(),
+                    error: s.error.clone().or_else(|| error.clone()),
+                    quarantine_path: s
+                        .quarantine_files
+                        .iter()
+                        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+                        .map(|p| p.display().to_string()),
+                },
+            )?;
+            let mut q: Vec<QualityResult> = s
+                .quality
+                .iter()
+                .map(|((rule, severity), n)| QualityResult {
+                    rule: rule.clone(),
+                    severity: severity.clone(),
+                    count: *n,
+                })
+                .collect();
+            q.extend(s.repairs.iter().map(|(k, n)| QualityResult {
+                rule: k.clone(),
+                severity: "repair".into(),
+                count: *n,
+            }));
+            if !q.is_empty() && o.status != ComuneStatus::Unchanged {
+                cat.record_quality(run, &o.istat, &s.name, &q)?;
+            }
+        }
+        if o.status == ComuneStatus::Processed {
+            for (table, part) in &o.partitions {
+                let v = cat.add_version(&NewVersion {
+                    dataset: format!("interop.{table}"),
+                    partition: Some(format!("comune={}", o.istat)),
+                    run,
+                    path: part.path.display().to_string(),
+                    rows: part.rows,
+                    content_hash: part.sha256.clone(),
+                    schema_version: SCHEMA_VERSION.to_string(),
+                })?;
+                for s in &o.sources {
+                    for (url, fp) in &s.inputs {
+                        cat.add_lineage(run, url, fp, v)?;
+                    }
+                }
+            }
+            if let Some(fp) = &o.fingerprint {
+                cat.set_fingerprint(&format!("anagrafe/{}", o.istat), fp, run)?;
+            }
+        }
+        let sum = |f: fn(&crate::anagrafe::SourceOutcome) -> u64| -> u64 {
+            if o.status == ComuneStatus::Unchanged {
+                0
+            } else {
+                o.sources.iter().map(f).sum()
+            }
+        };
+        Ok(ComuneReport {
+            istat: o.istat.clone(),
+            denominazione: name_of(&o.istat),
+            status: o.status.clone(),
+            rows_read: sum(|s| s.rows_read),
+            rows_written: sum(|s| s.rows_written),
+            rows_quarantined: sum(|s| s.rows_quarantined),
+            repairs: sum(|s| s.repairs.values().sum()),
+            quarantine_files: o
+                .sources
+                .iter()
+                .flat_map(|s| s.quarantine_files.clone())
+                .collect(),
+        })
+    })
+}

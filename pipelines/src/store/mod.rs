@@ -1,0 +1,231 @@
+//! The normalised store: Parquet (zstd) partitioned by comune,
+//! `<store>/interop/<table>/comune=<istat>/part-0.parquet`.
+//!
+//! A partition is one file, written to a hidden temporary file beside it and
+//! renamed over the old one only when complete and synced, so a reader sees
+//! the old or the new data, never a mix or a partial file. Hidden names
+//! (leading `.`) are ignored by Hive-style readers (polars, Spark, DuckDB).
+
+mod frames;
+
+pub use frames::{famiglia_frame, persona_frame, residenza_frame, FamilyAggregate};
+
+use metrodati_interop::schema::{Entity, FieldType};
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Errors writing the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store I/O on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Parquet writing {path}: {source}")]
+    Parquet { path: PathBuf, source: PolarsError },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Name of the single data file of a partition.
+pub const PART_FILE: &str = "part-0.parquet";
+
+/// Folder of a table's partition for a comune.
+pub fn partition_dir(store: &Path, table: &str, istat: &str) -> PathBuf {
+    store
+        .join("interop")
+        .join(table)
+        .join(format!("comune={istat}"))
+}
+
+/// Data file of a table's partition for a comune.
+pub fn partition_file(store: &Path, table: &str, istat: &str) -> PathBuf {
+    partition_dir(store, table, istat).join(PART_FILE)
+}
+
+/// The polars schema of an entity, derived from its definition.
+pub fn polars_schema(entity: &Entity) -> Schema {
+    entity
+        .fields
+        .iter()
+        .map(|f| {
+            let dtype = match f.ty {
+                FieldType::String => DataType::String,
+                FieldType::Date => DataType::Date,
+                FieldType::Integer => DataType::Int32,
+            };
+            Field::new(f.name.into(), dtype)
+        })
+        .collect()
+}
+
+/// A partition being written. Dropping it without [`commit`] removes the
+/// temporary file and leaves the old partition untouched.
+///
+/// [`commit`]: PartitionWriter::commit
+pub struct PartitionWriter {
+    final_path: PathBuf,
+    tmp_path: PathBuf,
+    writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
+    schema: Schema,
+    rows: u64,
+}
+
+/// A committed partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedPartition {
+    pub path: PathBuf,
+    pub rows: u64,
+    /// sha256 of the file.
+    pub sha256: String,
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl PartitionWriter {
+    /// Starts writing the partition of `entity` for comune `istat`.
+    pub fn create(
+        store: &Path,
+        entity: &Entity,
+        istat: &str,
+    ) -> Result<PartitionWriter, StoreError> {
+        let dir = partition_dir(store, entity.name, istat);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let final_path = dir.join(PART_FILE);
+        let tmp_path = dir.join(format!(
+            ".{PART_FILE}.tmp-{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let private = entity.personal();
+        let file = create_file(&tmp_path, private).map_err(io(&tmp_path))?;
+        let schema = polars_schema(entity);
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_statistics(StatisticsOptions::default())
+            .set_parallel(false)
+            .batched(&schema)
+            .map_err(|source| StoreError::Parquet {
+                path: tmp_path.clone(),
+                source,
+            })?;
+        Ok(PartitionWriter {
+            final_path,
+            tmp_path,
+            writer: Some(writer),
+            schema,
+            rows: 0,
+        })
+    }
+
+    /// Appends a batch (its columns must follow the entity's schema).
+    pub fn write(&mut self, df: &DataFrame) -> Result<(), StoreError> {
+        if df.height() == 0 {
+            return Ok(());
+        }
+        let writer = self.writer.as_mut().expect("writer present until commit");
+        writer
+            .write_batch(df)
+            .map_err(|source| StoreError::Parquet {
+                path: self.tmp_path.clone(),
+                source,
+            })?;
+        self.rows += df.height() as u64;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Finishes the file, syncs it and renames it over the partition.
+    pub fn commit(mut self) -> Result<CommittedPartition, StoreError> {
+        let mut writer = self.writer.take().expect("writer present until commit");
+        if self.rows == 0 {
+            // An empty partition still needs a valid file with the schema.
+            let empty = DataFrame::empty_with_schema(&self.schema);
+            writer
+                .write_batch(&empty)
+                .map_err(|source| StoreError::Parquet {
+                    path: self.tmp_path.clone(),
+                    source,
+                })?;
+        }
+        writer.finish().map_err(|source| StoreError::Parquet {
+            path: self.tmp_path.clone(),
+            source,
+        })?;
+        drop(writer);
+        let f = File::open(&self.tmp_path).map_err(io(&self.tmp_path))?;
+        f.sync_all().map_err(io(&self.tmp_path))?;
+        let sha256 = file_sha256(&self.tmp_path)?;
+        std::fs::rename(&self.tmp_path, &self.final_path).map_err(io(&self.final_path))?;
+        if let Some(dir) = self.final_path.parent() {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(CommittedPartition {
+            path: self.final_path.clone(),
+            rows: self.rows,
+            sha256,
+        })
+    }
+}
+
+impl Drop for PartitionWriter {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            self.writer = None;
+            let _ = std::fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+fn create_file(path: &Path, private: bool) -> std::io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(if private { 0o600 } else { 0o644 });
+    }
+    opts.open(path)
+}
+
+/// sha256 of a file, streamed.
+pub fn file_sha256(path: &Path) -> Result<String, StoreError> {
+    let mut f = File::open(path).map_err(io(path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Reads a partition back (tests, checks, downstream pipelines).
+pub fn read_partition(path: &Path) -> Result<DataFrame, StoreError> {
+    let f = File::open(path).map_err(io(path))?;
+    ParquetReader::new(f)
+        .finish()
+        .map_err(|source| StoreError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        })
+}
