@@ -435,13 +435,13 @@ fn feature_for(scheme: &ObjectStoreScheme) -> Option<&'static str> {
 }
 
 fn feature_enabled(feature: &str) -> bool {
-    match feature {
-        "s3" => cfg!(feature = "s3"),
-        "azure" => cfg!(feature = "azure"),
-        "gcs" => cfg!(feature = "gcs"),
-        "http" => cfg!(feature = "http"),
-        _ => false,
-    }
+    const COMPILED: [(&str, bool); 4] = [
+        ("s3", cfg!(feature = "s3")),
+        ("azure", cfg!(feature = "azure")),
+        ("gcs", cfg!(feature = "gcs")),
+        ("http", cfg!(feature = "http")),
+    ];
+    COMPILED.iter().any(|&(name, on)| on && name == feature)
 }
 
 /// A remote URL split into its literal part (a URL) and its glob rest.

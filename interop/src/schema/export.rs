@@ -63,7 +63,7 @@ pub fn markdown(entity: &Entity) -> String {
     let mut out = String::new();
     out.push_str(&format!("# `{}` — {}\n\n", entity.name, entity.title));
     out.push_str(
-        "<!-- Generated from interop/src/schema by `metrodati schema export`; do not edit. -->\n\n",
+        "<!-- Generated from interop/src/schema by `metrodati schema`; do not edit. -->\n\n",
     );
     out.push_str(&format!("{}\n\n", entity.description));
     out.push_str(&format!("- Schema version: `{SCHEMA_VERSION}`\n"));

@@ -155,6 +155,10 @@ pub fn validate(input: &Input, ctx: &Context<'_>) -> Outcome {
     }
 }
 
+fn is_blank(input: &Input, t: Target) -> bool {
+    input[t as usize].as_deref().is_none_or(|v| v.trim().is_empty())
+}
+
 struct Validator {
     issues: Vec<Issue>,
     repairs: Vec<Repair>,
@@ -285,13 +289,16 @@ impl Validator {
 
         let family_code = self.text(input, Target::RegisteredFamilyCode);
         let family_code = self.required(Target::RegisteredFamilyCode, family_code);
-        let relation = self.code(
-            input,
-            Target::ParentalRelationshipTypeCode,
-            Vocabulary::ParentalRelationship,
-            "Relazione di parentela",
-        );
-        let relation = self.required(Target::ParentalRelationshipTypeCode, relation);
+        let relation = if is_blank(input, Target::ParentalRelationshipTypeCode) {
+            self.required(Target::ParentalRelationshipTypeCode, None)
+        } else {
+            self.code(
+                input,
+                Target::ParentalRelationshipTypeCode,
+                Vocabulary::ParentalRelationship,
+                "Relazione di parentela",
+            )
+        };
         if let Some(r) = relation.as_deref().and_then(refdata::relazione_parentela) {
             if r.valid_to.is_some() {
                 self.issues.push(Issue::warning(
