@@ -41,10 +41,7 @@ where
     let Some(file_name) = path.file_name() else {
         return Err(ConnectorError::io(
             path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "the path has no file name",
-            ),
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path has no file name"),
         ));
     };
     let dir = match path.parent() {
@@ -162,9 +159,7 @@ pub fn remove_stale_temps(dir: &Path) -> Result<usize, ConnectorError> {
     for entry in entries {
         let entry = entry.map_err(|e| ConnectorError::io(dir, e))?;
         let path = entry.path();
-        let file_type = entry
-            .file_type()
-            .map_err(|e| ConnectorError::io(&path, e))?;
+        let file_type = entry.file_type().map_err(|e| ConnectorError::io(&path, e))?;
         if file_type.is_dir() {
             removed += remove_stale_temps(&path)?;
             continue;
@@ -202,11 +197,12 @@ pub fn put_atomic(url: &str, bytes: bytes::Bytes) -> Result<(), ConnectorError> 
     {
         use object_store::ObjectStoreExt;
         let (store, location) = crate::location::remote_store(&parsed, url)?;
-        crate::runtime::block_on(url, || async { store.put(&location, bytes.into()).await })?
-            .map_err(|source| ConnectorError::ObjectStore {
+        crate::runtime::block_on(url, || async { store.put(&location, bytes.into()).await })?.map_err(
+            |source| ConnectorError::ObjectStore {
                 url: url.to_string(),
                 source,
-            })?;
+            },
+        )?;
         Ok(())
     }
     #[cfg(not(any(feature = "s3", feature = "azure", feature = "gcs", feature = "http")))]

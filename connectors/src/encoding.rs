@@ -60,8 +60,7 @@ pub fn decoding_reader<R: Read + Send + 'static>(
         EncodingSpec::Auto => SNIFF_BYTES,
         _ => 3,
     };
-    let (head, eof) =
-        read_up_to(&mut r, want).map_err(|e| ConnectorError::io_at("input stream", e))?;
+    let (head, eof) = read_up_to(&mut r, want).map_err(|e| ConnectorError::io_at("input stream", e))?;
 
     let encoding = match Encoding::for_bom(&head) {
         Some((enc, _)) => enc,
@@ -84,10 +83,7 @@ pub fn decoding_reader<R: Read + Send + 'static>(
 
 /// Reads until `limit` bytes or end of input; returns the bytes and whether
 /// the end was reached.
-pub(crate) fn read_up_to<R: Read + ?Sized>(
-    r: &mut R,
-    limit: usize,
-) -> std::io::Result<(Vec<u8>, bool)> {
+pub(crate) fn read_up_to<R: Read + ?Sized>(r: &mut R, limit: usize) -> std::io::Result<(Vec<u8>, bool)> {
     let mut buf = vec![0u8; limit];
     let mut filled = 0;
     while filled < limit {
@@ -140,10 +136,7 @@ mod tests {
         assert_eq!(decode(&b, EncodingSpec::Auto), ("città".into(), "UTF-8"));
         assert_eq!(decode(&b, EncodingSpec::Utf8), ("città".into(), "UTF-8"));
         // A BOM wins over a declared encoding.
-        assert_eq!(
-            decode(&b, EncodingSpec::Windows1252),
-            ("città".into(), "UTF-8")
-        );
+        assert_eq!(decode(&b, EncodingSpec::Windows1252), ("città".into(), "UTF-8"));
     }
 
     #[test]
@@ -167,25 +160,16 @@ mod tests {
         for u in "Città;1".encode_utf16() {
             le.extend_from_slice(&u.to_le_bytes());
         }
-        assert_eq!(
-            decode(&le, EncodingSpec::Auto),
-            ("Città;1".into(), "UTF-16LE")
-        );
+        assert_eq!(decode(&le, EncodingSpec::Auto), ("Città;1".into(), "UTF-16LE"));
 
         let mut be = vec![0xFE, 0xFF];
         for u in "Città".encode_utf16() {
             be.extend_from_slice(&u.to_be_bytes());
         }
-        assert_eq!(
-            decode(&be, EncodingSpec::Auto),
-            ("Città".into(), "UTF-16BE")
-        );
+        assert_eq!(decode(&be, EncodingSpec::Auto), ("Città".into(), "UTF-16BE"));
 
         let bare: Vec<u8> = "ab".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        assert_eq!(
-            decode(&bare, EncodingSpec::Utf16),
-            ("ab".into(), "UTF-16LE")
-        );
+        assert_eq!(decode(&bare, EncodingSpec::Utf16), ("ab".into(), "UTF-16LE"));
     }
 
     #[test]

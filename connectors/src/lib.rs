@@ -6,7 +6,7 @@
 //! - [`spec`]: the per-source [`FormatSpec`] read from TOML, and
 //!   [`parse_decimal`];
 //! - [`row`]: the row model ([`RawRow`], [`RejectedRow`], [`RowReader`]);
-//! - [`format`]: CSV, spreadsheet and JSON readers behind
+//! - [`format`](mod@format): CSV, spreadsheet and JSON readers behind
 //!   [`open_reader`];
 //! - [`atomic`]: write outputs so that readers never see half a file.
 //!

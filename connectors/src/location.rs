@@ -153,13 +153,11 @@ impl SourceObject {
             #[cfg(any(feature = "s3", feature = "azure", feature = "gcs", feature = "http"))]
             Backing::Remote { store, location } => {
                 use object_store::ObjectStoreExt;
-                let bytes = block_on(&self.url, || async {
-                    store.get(location).await?.bytes().await
-                })?
-                .map_err(|source| ConnectorError::ObjectStore {
-                    url: self.url.clone(),
-                    source,
-                })?;
+                let bytes = block_on(&self.url, || async { store.get(location).await?.bytes().await })?
+                    .map_err(|source| ConnectorError::ObjectStore {
+                        url: self.url.clone(),
+                        source,
+                    })?;
                 Ok(Box::new(std::io::Cursor::new(bytes)))
             }
         }
@@ -240,8 +238,7 @@ fn split_scheme(s: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = s.split_once("://")?;
     let mut chars = scheme.chars();
     let first = chars.next()?;
-    if first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    if first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     {
         Some((scheme, rest))
     } else {
@@ -338,11 +335,7 @@ fn absolute(path: &Path) -> Result<PathBuf, ConnectorError> {
     }
 }
 
-fn resolve_local(
-    path: &str,
-    base_dir: &Path,
-    pattern: &str,
-) -> Result<Vec<SourceObject>, ConnectorError> {
+fn resolve_local(path: &str, base_dir: &Path, pattern: &str) -> Result<Vec<SourceObject>, ConnectorError> {
     let base = absolute(base_dir)?;
     let (literal, rest) = split_glob(path);
     let prefix = normalize(&base.join(&literal));
@@ -367,19 +360,14 @@ fn resolve_local(
 
 /// Lists `prefix` through `LocalFileSystem` and keeps the files whose path
 /// relative to `prefix` matches `rest`.
-fn list_local(
-    prefix: &Path,
-    rest: &str,
-    pattern: &str,
-) -> Result<Vec<SourceObject>, ConnectorError> {
+fn list_local(prefix: &Path, rest: &str, pattern: &str) -> Result<Vec<SourceObject>, ConnectorError> {
     let matcher = compile_glob(pattern, rest)?;
     let root = std::fs::canonicalize(prefix).map_err(|e| ConnectorError::io(prefix, e))?;
     let label = prefix.to_string_lossy().into_owned();
-    let store =
-        LocalFileSystem::new_with_prefix(&root).map_err(|source| ConnectorError::ObjectStore {
-            url: label.clone(),
-            source,
-        })?;
+    let store = LocalFileSystem::new_with_prefix(&root).map_err(|source| ConnectorError::ObjectStore {
+        url: label.clone(),
+        source,
+    })?;
     // Only `**` or a `/` in the rest needs a recursive walk.
     let recursive = rest.contains('/') || rest.contains("**");
     let metas: Vec<ObjectMeta> = block_on(&label, || async {
@@ -452,10 +440,16 @@ struct RemoteTarget {
 }
 
 /// Checks a remote pattern, its scheme and the needed feature.
-fn remote_target(
-    pattern: &str,
-    scheme: &str,
-) -> Result<(RemoteTarget, &'static str), ConnectorError> {
+fn remote_target(pattern: &str, scheme: &str) -> Result<RemoteTarget, ConnectorError> {
+    let unsupported = || {
+        invalid(
+            pattern,
+            format!(
+                "unsupported scheme {scheme}://; use a path, file://, s3://, az://, gs:// \
+                 or http(s)://"
+            ),
+        )
+    };
     let after = &pattern[scheme.len() + 3..];
     let (authority, path) = match after.find('/') {
         Some(i) => (&after[..i], &after[i..]),
@@ -473,20 +467,8 @@ fn remote_target(
     let (literal_path, rest) = split_glob(path);
     let literal_url = format!("{scheme}://{authority}{literal_path}");
     let url = url::Url::parse(&literal_url).map_err(|e| invalid(pattern, e.to_string()))?;
-    let os_scheme = ObjectStoreScheme::parse(&url).map_err(|_| {
-        invalid(
-            pattern,
-            format!(
-                "unsupported scheme {scheme}://; use a path, file://, s3://, az://, gs:// or http(s)://"
-            ),
-        )
-    })?;
-    let feature = feature_for(&os_scheme.0).ok_or_else(|| {
-        invalid(
-            pattern,
-            format!("unsupported scheme {scheme}://; use a path, file://, s3://, az://, gs:// or http(s)://"),
-        )
-    })?;
+    let (os_scheme, _) = ObjectStoreScheme::parse(&url).map_err(|_| unsupported())?;
+    let feature = feature_for(&os_scheme).ok_or_else(unsupported)?;
     if !feature_enabled(feature) {
         return Err(ConnectorError::FeatureNotEnabled {
             url: pattern.to_string(),
@@ -494,18 +476,15 @@ fn remote_target(
             feature,
         });
     }
-    Ok((
-        RemoteTarget {
-            literal_url,
-            url,
-            rest,
-        },
-        feature,
-    ))
+    Ok(RemoteTarget {
+        literal_url,
+        url,
+        rest,
+    })
 }
 
 fn resolve_remote(pattern: &str, scheme: &str) -> Result<Vec<SourceObject>, ConnectorError> {
-    let (target, _feature) = remote_target(pattern, scheme)?;
+    let target = remote_target(pattern, scheme)?;
     #[cfg(any(feature = "s3", feature = "azure", feature = "gcs", feature = "http"))]
     {
         remote::resolve(pattern, target)
@@ -518,29 +497,60 @@ fn resolve_remote(pattern: &str, scheme: &str) -> Result<Vec<SourceObject>, Conn
     }
 }
 
-/// Environment variables as (key, value) options for `object_store` builders
-/// (e.g. `AWS_ACCESS_KEY_ID`, `AZURE_STORAGE_ACCOUNT_NAME`); keys are matched
-/// case-insensitively by the builders and unknown keys are ignored.
-#[cfg(any(feature = "s3", feature = "azure", feature = "gcs", feature = "http"))]
-pub(crate) fn env_options() -> Vec<(String, String)> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
-}
-
 /// Builds the store for a remote URL whose scheme and feature were checked.
+///
+/// Credentials and settings come from the environment like the
+/// `object_store` builders' `from_env` (`AWS_*`, `AZURE_*`, `GOOGLE_*`
+/// variables). Plain `http://` is allowed for the `http` scheme since the
+/// source definition asked for it explicitly.
 #[cfg(any(feature = "s3", feature = "azure", feature = "gcs", feature = "http"))]
 pub(crate) fn remote_store(
     url: &url::Url,
     label: &str,
 ) -> Result<(Arc<dyn ObjectStore>, object_store::path::Path), ConnectorError> {
-    let (store, path) = object_store::parse_url_opts(url, env_options()).map_err(|source| {
-        ConnectorError::ObjectStore {
-            url: label.to_string(),
-            source,
+    let os_err = |source: object_store::Error| ConnectorError::ObjectStore {
+        url: label.to_string(),
+        source,
+    };
+    let (scheme, path) = ObjectStoreScheme::parse(url).map_err(|e| os_err(e.into()))?;
+    let store: Arc<dyn ObjectStore> = match scheme {
+        #[cfg(feature = "s3")]
+        ObjectStoreScheme::AmazonS3 => Arc::new(
+            object_store::aws::AmazonS3Builder::from_env()
+                .with_url(url.as_str())
+                .build()
+                .map_err(os_err)?,
+        ),
+        #[cfg(feature = "azure")]
+        ObjectStoreScheme::MicrosoftAzure => Arc::new(
+            object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_url(url.as_str())
+                .build()
+                .map_err(os_err)?,
+        ),
+        #[cfg(feature = "gcs")]
+        ObjectStoreScheme::GoogleCloudStorage => Arc::new(
+            object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_url(url.as_str())
+                .build()
+                .map_err(os_err)?,
+        ),
+        #[cfg(feature = "http")]
+        ObjectStoreScheme::Http => Arc::new(
+            object_store::http::HttpBuilder::new()
+                .with_url(&url[..url::Position::BeforePath])
+                .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
+                .build()
+                .map_err(os_err)?,
+        ),
+        other => {
+            return Err(invalid(
+                label,
+                format!("the {other:?} object store is not compiled in"),
+            ))
         }
-    })?;
-    Ok((Arc::from(store), path))
+    };
+    Ok((store, path))
 }
 
 /// Checks that a URL for writing uses a supported, compiled-in scheme.
@@ -548,12 +558,9 @@ pub(crate) fn check_remote_url(url_str: &str) -> Result<url::Url, ConnectorError
     let Some((scheme, _)) = split_scheme(url_str) else {
         return Err(invalid(url_str, "not a URL"));
     };
-    let (target, _) = remote_target(url_str, scheme)?;
+    let target = remote_target(url_str, scheme)?;
     if target.rest.is_some() {
-        return Err(invalid(
-            url_str,
-            "wildcards are not allowed in an output URL",
-        ));
+        return Err(invalid(url_str, "wildcards are not allowed in an output URL"));
     }
     Ok(target.url)
 }
@@ -574,10 +581,7 @@ mod remote {
     use super::*;
     use object_store::ObjectStoreExt;
 
-    pub(super) fn resolve(
-        pattern: &str,
-        target: RemoteTarget,
-    ) -> Result<Vec<SourceObject>, ConnectorError> {
+    pub(super) fn resolve(pattern: &str, target: RemoteTarget) -> Result<Vec<SourceObject>, ConnectorError> {
         let (store, prefix) = remote_store(&target.url, pattern)?;
         let base = target.literal_url.trim_end_matches('/').to_string();
         let os_err = |source| ConnectorError::ObjectStore {
@@ -610,10 +614,19 @@ mod remote {
         } else {
             Some(list_prefix.clone())
         };
-        let metas: Vec<ObjectMeta> = block_on(pattern, || async {
+        let listed: Result<Vec<ObjectMeta>, _> = block_on(pattern, || async {
             store.list(list_arg.as_ref()).try_collect().await
-        })?
-        .map_err(os_err)?;
+        })?;
+        let metas = match listed {
+            Ok(m) => m,
+            // A literal URL that does not exist: some stores (plain HTTP)
+            // cannot list, and nothing matched anyway.
+            Err(e) if target.rest.is_none() => {
+                tracing::debug!(url = pattern, error = %e, "not found and not listable");
+                Vec::new()
+            }
+            Err(e) => return Err(os_err(e)),
+        };
 
         let options = glob_options();
         let mut out = Vec::new();
@@ -706,10 +719,7 @@ mod tests {
             let err = resolve("az://container/x.csv", Path::new("/")).unwrap_err();
             assert!(matches!(
                 err,
-                ConnectorError::FeatureNotEnabled {
-                    feature: "azure",
-                    ..
-                }
+                ConnectorError::FeatureNotEnabled { feature: "azure", .. }
             ));
         }
         #[cfg(not(feature = "http"))]
@@ -717,10 +727,7 @@ mod tests {
             let err = resolve("https://example.org/x.csv", Path::new("/")).unwrap_err();
             assert!(matches!(
                 err,
-                ConnectorError::FeatureNotEnabled {
-                    feature: "http",
-                    ..
-                }
+                ConnectorError::FeatureNotEnabled { feature: "http", .. }
             ));
         }
     }

@@ -50,9 +50,7 @@ mod tests {
     fn runs_outside_and_inside_a_runtime() {
         assert_eq!(block_on("x", || async { 41 + 1 }).unwrap(), 42);
 
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let v = rt.block_on(async { block_on("x", || async { 7 }).unwrap() });
         assert_eq!(v, 7);
     }

@@ -241,8 +241,7 @@ pub fn parse_decimal(s: &str, decimal_comma: bool, thousands: Option<char>) -> O
         _ => int_part.to_string(),
     };
     let frac = frac_part.unwrap_or("");
-    if !int_digits.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
+    if !int_digits.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     if int_digits.is_empty() && frac.is_empty() {
@@ -273,10 +272,7 @@ mod tests {
     #[test]
     fn decimal_comma_and_thousands() {
         assert_eq!(parse_decimal("1.299,99", true, Some('.')), Some(1299.99));
-        assert_eq!(
-            parse_decimal("1.234.567,5", true, Some('.')),
-            Some(1234567.5)
-        );
+        assert_eq!(parse_decimal("1.234.567,5", true, Some('.')), Some(1234567.5));
         assert_eq!(parse_decimal("-3,5", true, None), Some(-3.5));
         assert_eq!(parse_decimal(" 42 ", true, None), Some(42.0));
         assert_eq!(parse_decimal("+0,25", true, None), Some(0.25));
@@ -339,8 +335,7 @@ mod tests {
         assert_eq!(s.parse_number("1.299,99"), Some(1299.99));
         assert_eq!(s.max_cells, 1000);
 
-        let s: FormatSpec =
-            toml::from_str("format = \"ods\"\nsheet = 2\nheader_row = \"auto\"").unwrap();
+        let s: FormatSpec = toml::from_str("format = \"ods\"\nsheet = 2\nheader_row = \"auto\"").unwrap();
         assert_eq!(s.sheet, Some(SheetSpec::Index(2)));
         assert_eq!(s.header_row, HeaderRow::Auto);
     }

@@ -260,10 +260,7 @@ impl CatalogBuilder {
             if w[0].identifier() == w[1].identifier() {
                 ctx.invalid(
                     "dct:identifier",
-                    format!(
-                        "duplicate dataset identifier {:?}",
-                        w[0].identifier().to_string()
-                    ),
+                    format!("duplicate dataset identifier {:?}", w[0].identifier().to_string()),
                 );
             }
         }
@@ -332,10 +329,7 @@ fn check_shared_nodes(ctx: &mut Ctx<'_>, publisher: Option<&Agent>, datasets: &[
             if *prev != c && reported.insert(format!("cp {}", c.email)) {
                 ctx.invalid(
                     "dcat:contactPoint",
-                    format!(
-                        "contact point {:?} is described in two different ways",
-                        c.email
-                    ),
+                    format!("contact point {:?} is described in two different ways", c.email),
                 );
             }
         }
@@ -450,16 +444,14 @@ impl<'a> Mapper<'a> {
 
     fn agent(&mut self, a: &Agent) -> String {
         let iri = self.cat.agent_iri(a);
-        self.shared
-            .entry((Group::Agent, iri.clone()))
-            .or_insert_with(|| {
-                let mut n = Node::iri(iri.clone());
-                n.a(dcatapit("Agent"))
-                    .a(foaf("Agent"))
-                    .lit(dct("identifier"), Literal::plain(a.ipa_code.clone()))
-                    .lit(foaf("name"), Literal::plain(a.name.clone()));
-                n
-            });
+        self.shared.entry((Group::Agent, iri.clone())).or_insert_with(|| {
+            let mut n = Node::iri(iri.clone());
+            n.a(dcatapit("Agent"))
+                .a(foaf("Agent"))
+                .lit(dct("identifier"), Literal::plain(a.ipa_code.clone()))
+                .lit(foaf("name"), Literal::plain(a.name.clone()));
+            n
+        });
         iri
     }
 
@@ -528,10 +520,7 @@ impl<'a> Mapper<'a> {
         let cat = self.cat;
         let mut n = Node::iri(cat.dataset_iri(d));
         n.a(dcatapit("Dataset")).a(dcat("Dataset"));
-        n.lit(
-            dct("identifier"),
-            Literal::plain(d.identifier().to_string()),
-        );
+        n.lit(dct("identifier"), Literal::plain(d.identifier().to_string()));
         for t in d.titles() {
             n.lit(dct("title"), lang_lit(t));
         }

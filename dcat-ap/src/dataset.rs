@@ -327,10 +327,7 @@ impl DatasetBuilder {
         }
         for t in &self.temporal {
             if t.end.is_some_and(|e| e < t.start) {
-                ctx.invalid(
-                    "dct:temporal",
-                    format!("period ends before it starts ({t:?})"),
-                );
+                ctx.invalid("dct:temporal", format!("period ends before it starts ({t:?})"));
             }
         }
         for s in &self.conforms_to {

@@ -67,10 +67,8 @@ pub use dataset::{Dataset, DatasetBuilder};
 pub use distribution::{Distribution, DistributionBuilder};
 pub use error::{InvalidIri, Issue, IssueKind, RdfXmlError, ValidationError};
 pub use model::{
-    Agent, Checksum, ContactPoint, DatasetId, DateValue, Iri, LangString, PeriodOfTime, Spatial,
-    Standard,
+    Agent, Checksum, ContactPoint, DatasetId, DateValue, Iri, LangString, PeriodOfTime, Spatial, Standard,
 };
 pub use vocab::{
-    ChecksumAlgorithm, DataTheme, EuroVoc, FileType, Frequency, Language, Licence, LicenceType,
-    MediaType,
+    ChecksumAlgorithm, DataTheme, EuroVoc, FileType, Frequency, Language, Licence, LicenceType, MediaType,
 };

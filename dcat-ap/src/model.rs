@@ -45,6 +45,10 @@ impl Iri {
             if c.is_whitespace() || c.is_control() {
                 return Err(err("contains whitespace or a control character"));
             }
+            let u = c as u32;
+            if (0xFDD0..=0xFDEF).contains(&u) || (u & 0xFFFE) == 0xFFFE {
+                return Err(err("contains a Unicode noncharacter"));
+            }
             if matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`') {
                 return Err(err(&format!("contains forbidden character {c:?}")));
             }
@@ -374,6 +378,7 @@ mod tests {
         assert!(Iri::parse("https://example.it/%2").is_err());
         assert!(Iri::parse("https://example.it/a b").is_err());
         assert!(Iri::parse("https://example.it/<x>").is_err());
+        assert!(Iri::parse("https://example.it/\u{FFFF}").is_err());
         assert!(Iri::parse("no-scheme").is_err());
         assert!(Iri::parse("1http://x").is_err());
         assert!(Iri::parse_http("ftp://example.it/x").is_err());

@@ -11,6 +11,7 @@
 //! plus a local name, so that both serialisers can always write them as
 //! prefixed names / XML qualified names.  Object IRIs are always written in full.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -178,7 +179,9 @@ impl Literal {
 /// Object of a triple.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Object {
-    /// An IRI (written in full).  Must be a valid absolute IRI.
+    /// An IRI (written in full).  Should be a valid absolute IRI; characters
+    /// that may not appear in an IRI are percent-encoded by both serialisers
+    /// (see [`safe_iri`]), so the output always parses and both formats agree.
     Iri(String),
     /// A literal.
     Literal(Literal),
@@ -291,7 +294,7 @@ impl Graph {
             out.push('\n');
             match &node.subject {
                 Some(s) => {
-                    let _ = writeln!(out, "<{s}>");
+                    let _ = writeln!(out, "<{}>", safe_iri(s));
                     write_turtle_body(&mut out, node, 4);
                     out.push_str(" .\n");
                 }
@@ -314,11 +317,7 @@ impl Graph {
         let mut nss = self.namespaces();
         nss.insert(ns::RDF.prefix, ns::RDF.iri);
         for (prefix, iri) in nss {
-            let _ = write!(
-                out,
-                "\n    xmlns:{prefix}=\"{}\"",
-                xml_attr(iri, "namespace")?
-            );
+            let _ = write!(out, "\n    xmlns:{prefix}=\"{}\"", xml_attr(iri, "namespace")?);
         }
         out.push_str(">\n");
         for node in &self.nodes {
@@ -330,6 +329,35 @@ impl Graph {
         out.push_str("</rdf:RDF>\n");
         Ok(out)
     }
+}
+
+/// Percent-encode (UTF-8) every character that cannot appear in an IRI:
+/// controls, space, `<>"{}|^`\\`, DEL and Unicode noncharacters.  Valid IRIs
+/// (e.g. any [`crate::Iri`]) are returned unchanged.
+pub fn safe_iri(s: &str) -> Cow<'_, str> {
+    fn bad(c: char) -> bool {
+        let u = c as u32;
+        u <= 0x20
+            || u == 0x7f
+            || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '^' | '`' | '\\')
+            || (0xFDD0..=0xFDEF).contains(&u)
+            || (u & 0xFFFE) == 0xFFFE
+    }
+    if !s.chars().any(bad) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        if bad(c) {
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -420,7 +448,7 @@ fn write_turtle_object(out: &mut String, o: &Object, indent: usize) {
     match o {
         Object::Iri(iri) => {
             out.push('<');
-            out.push_str(iri);
+            out.push_str(&safe_iri(iri));
             out.push('>');
         }
         Object::Literal(l) => out.push_str(&turtle_literal(l)),
@@ -504,24 +532,20 @@ fn write_xml_node(out: &mut String, node: &Node, level: usize) -> Result<(), Rdf
     out.push('<');
     out.push_str(&element);
     if let Some(s) = &node.subject {
-        let _ = write!(out, " rdf:about=\"{}\"", xml_attr(s, s)?);
+        let _ = write!(out, " rdf:about=\"{}\"", xml_attr(&safe_iri(s), s)?);
     }
     out.push_str(">\n");
     let ctx = node.subject.as_deref().unwrap_or("blank node");
     for t in node.types.iter().skip(1) {
         pad(out, indent + 2);
-        let _ = writeln!(
-            out,
-            "<rdf:type rdf:resource=\"{}\"/>",
-            xml_attr(&t.iri(), ctx)?
-        );
+        let _ = writeln!(out, "<rdf:type rdf:resource=\"{}\"/>", xml_attr(&t.iri(), ctx)?);
     }
     for (p, o) in &node.props {
         let pq = p.qname();
         pad(out, indent + 2);
         match o {
             Object::Iri(iri) => {
-                let _ = writeln!(out, "<{pq} rdf:resource=\"{}\"/>", xml_attr(iri, ctx)?);
+                let _ = writeln!(out, "<{pq} rdf:resource=\"{}\"/>", xml_attr(&safe_iri(iri), ctx)?);
             }
             Object::Literal(l) => {
                 let attrs = match &l.kind {
@@ -561,10 +585,7 @@ mod tests {
             escape_turtle_string("a \"q\" \\ b\nc\r\td"),
             "a \\\"q\\\" \\\\ b\\nc\\r\\td"
         );
-        assert_eq!(
-            escape_turtle_string("\u{0}\u{1f}\u{7f}"),
-            "\\u0000\\u001F\\u007F"
-        );
+        assert_eq!(escape_turtle_string("\u{0}\u{1f}\u{7f}"), "\\u0000\\u001F\\u007F");
         assert_eq!(escape_turtle_string("Città 1° €"), "Città 1° €");
     }
 
@@ -576,6 +597,25 @@ mod tests {
         );
         assert!(escape_xml_text("bell\u{7}", "t").is_err());
         assert!(escape_xml_text("\u{FFFE}", "t").is_err());
+    }
+
+    #[test]
+    fn unsafe_iri_characters_are_percent_encoded() {
+        assert_eq!(
+            safe_iri("https://ex.org/città?q=1#f"),
+            "https://ex.org/città?q=1#f"
+        );
+        assert_eq!(safe_iri("https://ex.org/a b<c>"), "https://ex.org/a%20b%3Cc%3E");
+        assert_eq!(safe_iri("https://ex.org/\u{FFFE}"), "https://ex.org/%EF%BF%BE");
+        let mut n = Node::iri("https://ex.org/a b");
+        n.iri_prop(ns::DCT.name("source"), "https://ex.org/\"q\"");
+        let g = Graph { nodes: vec![n] };
+        assert!(g
+            .to_turtle()
+            .contains("<https://ex.org/a%20b>\n    dct:source <https://ex.org/%22q%22> ."));
+        let xml = g.to_rdf_xml().unwrap();
+        assert!(xml.contains("rdf:about=\"https://ex.org/a%20b\""));
+        assert!(xml.contains("rdf:resource=\"https://ex.org/%22q%22\""));
     }
 
     #[test]

@@ -99,9 +99,7 @@ pub(crate) fn check_text(s: &str) -> Result<(), String> {
         return Err("empty text".to_string());
     }
     if let Some(c) = s.chars().find(|&c| {
-        ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
-            || c == '\u{FFFE}'
-            || c == '\u{FFFF}'
+        ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
     }) {
         return Err(format!(
             "contains control character U+{:04X}, which XML cannot represent",
@@ -117,9 +115,7 @@ pub(crate) fn check_no_html(s: &str) -> Result<(), String> {
     let chars: Vec<char> = s.chars().collect();
     for w in chars.windows(2) {
         if w[0] == '<' && (w[1].is_ascii_alphabetic() || w[1] == '/' || w[1] == '!') {
-            return Err(
-                "looks like HTML markup; DCAT-AP_IT descriptions must be plain text".into(),
-            );
+            return Err("looks like HTML markup; DCAT-AP_IT descriptions must be plain text".into());
         }
     }
     Ok(())
@@ -130,8 +126,7 @@ pub(crate) fn check_lang_tag(tag: &str) -> Result<(), String> {
     let mut parts = tag.split('-');
     let first = parts.next().unwrap_or("");
     let ok_first = (1..=8).contains(&first.len()) && first.chars().all(|c| c.is_ascii_alphabetic());
-    let ok_rest =
-        parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    let ok_rest = parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
     if ok_first && ok_rest {
         Ok(())
     } else {
@@ -207,10 +202,7 @@ pub(crate) fn lang_strings(
             ctx.check(property, check_no_html(&v.value));
         }
         if !seen.insert(v.lang.to_ascii_lowercase()) {
-            ctx.invalid(
-                property,
-                format!("more than one value for language {:?}", v.lang),
-            );
+            ctx.invalid(property, format!("more than one value for language {:?}", v.lang));
         }
     }
 }

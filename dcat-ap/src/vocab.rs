@@ -240,9 +240,7 @@ impl LicenceType {
         match self {
             LicenceType::Attribution => "http://purl.org/adms/licencetype/Attribution",
             LicenceType::PublicDomain => "http://purl.org/adms/licencetype/PublicDomain",
-            LicenceType::ViralEffectShareAlike => {
-                "http://purl.org/adms/licencetype/ViralEffect-ShareAlike"
-            }
+            LicenceType::ViralEffectShareAlike => "http://purl.org/adms/licencetype/ViralEffect-ShareAlike",
         }
     }
 }
@@ -294,9 +292,7 @@ impl Licence {
             Licence::CcBy40 => "https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40",
             Licence::Cc010 => "https://w3id.org/italia/controlled-vocabulary/licences/A11_CCO10",
             Licence::Iodl20 => "https://w3id.org/italia/controlled-vocabulary/licences/A29_IODL20",
-            Licence::CcBySa40 => {
-                "https://w3id.org/italia/controlled-vocabulary/licences/A31_CCBYSA40"
-            }
+            Licence::CcBySa40 => "https://w3id.org/italia/controlled-vocabulary/licences/A31_CCBYSA40",
         }
     }
 
@@ -313,9 +309,7 @@ impl Licence {
     pub const fn name_it(self) -> &'static str {
         match self {
             Licence::CcBy40 => "Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0)",
-            Licence::Cc010 => {
-                "Creative Commons CC0 1.0 Universale - Public Domain Dedication (CC0 1.0)"
-            }
+            Licence::Cc010 => "Creative Commons CC0 1.0 Universale - Public Domain Dedication (CC0 1.0)",
             Licence::Iodl20 => "Italian Open Data License 2.0 (IODL 2.0)",
             Licence::CcBySa40 => {
                 "Creative Commons Attribuzione-Condividi allo stesso modo 4.0 Internazionale (CC BY-SA 4.0)"
@@ -418,8 +412,7 @@ impl MediaType {
         let ok = !sub.is_empty()
             && sub.len() <= 127
             && sub.chars().all(|c| {
-                c.is_ascii_alphanumeric()
-                    || matches!(c, '!' | '#' | '$' | '&' | '-' | '^' | '_' | '.' | '+')
+                c.is_ascii_alphanumeric() || matches!(c, '!' | '#' | '$' | '&' | '-' | '^' | '_' | '.' | '+')
             })
             && sub.starts_with(|c: char| c.is_ascii_alphanumeric());
         if !ok {

@@ -85,13 +85,16 @@ fn typed_and_tagged_literals() {
     assert!(ttl.contains("dct:modified \"2025-02-10\"^^xsd:date"));
     assert!(ttl.contains("dct:modified \"2025-02-10T00:15:00Z\"^^xsd:dateTime"));
     assert!(ttl.contains("dcat:byteSize \"42\"^^xsd:nonNegativeInteger"));
-    assert!(ttl.contains(
-        "    spdx:checksum [
+    assert!(
+        ttl.contains(
+            "    spdx:checksum [
         a spdx:Checksum ;
         spdx:algorithm <http://spdx.org/rdf/terms#checksumAlgorithm_sha256> ;
         spdx:checksumValue \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"^^xsd:hexBinary
     ] ;"
-    ), "{ttl}");
+        ),
+        "{ttl}"
+    );
     assert!(ttl.contains("@prefix spdx: <http://spdx.org/rdf/terms#> ."));
     assert!(ttl.contains("\"Toponomastica: stradario\"@it"));
     assert!(ttl.contains(
@@ -167,11 +170,7 @@ for path, fmt in ((sys.argv[1], "turtle"), (sys.argv[2], "xml")):
         .arg(&rdf)
         .output()
         .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
     let expected = format!("{} {}", hex(TRICKY_TITLE), hex(TRICKY_DESC));
     let stdout = String::from_utf8_lossy(&out.stdout);

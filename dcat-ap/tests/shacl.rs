@@ -78,9 +78,7 @@ fn run_validator(cases: &[Case]) -> std::collections::BTreeMap<String, Report> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let specs = common::specs_dir();
     assert!(
-        specs
-            .join("dcat-ap/semiceu-dcat-ap/3.0.1/shapes.ttl")
-            .is_file(),
+        specs.join("dcat-ap/semiceu-dcat-ap/3.0.1/shapes.ttl").is_file(),
         "DCAT-AP shapes not found under {} (set METRODATI_SPECS)",
         specs.display()
     );
@@ -218,11 +216,7 @@ fn generated_catalogue_passes_dcat_ap_shacl() {
         "SHACL violations on the sample catalogue: {:#?}",
         sample.violations()
     );
-    let unexpected: Vec<_> = sample
-        .results
-        .iter()
-        .filter(|r| !expected_warning(r))
-        .collect();
+    let unexpected: Vec<_> = sample.results.iter().filter(|r| !expected_warning(r)).collect();
     assert!(unexpected.is_empty(), "unexpected results: {unexpected:#?}");
     // The only spatial warning is the name-only location of the CM dataset;
     // the GeoNames IRI of the stradario is accepted.

@@ -83,11 +83,8 @@ fn nested_missing_properties_are_collected_in_one_error() {
     assert!(invalid_props(&err).is_empty(), "{err}");
 
     let text = err.to_string();
-    assert!(text
-        .starts_with("DCAT-AP_IT validation failed: 16 issue(s), 16 missing mandatory properties"));
-    assert!(text.contains(
-        "\n  - catalog > dataset #2 > distribution \"csv\": missing mandatory dct:license"
-    ));
+    assert!(text.starts_with("DCAT-AP_IT validation failed: 16 issue(s), 16 missing mandatory properties"));
+    assert!(text.contains("\n  - catalog > dataset #2 > distribution \"csv\": missing mandatory dct:license"));
 }
 
 #[test]
@@ -160,8 +157,7 @@ fn invalid_values_are_reported_with_reasons() {
 
     assert_eq!(err.missing().count(), 0, "{err}");
     let inv = invalid_props(&err);
-    let has =
-        |prop: &str, needle: &str| inv.iter().any(|(_, p, m)| *p == prop && m.contains(needle));
+    let has = |prop: &str, needle: &str| inv.iter().any(|(_, p, m)| *p == prop && m.contains(needle));
     assert!(
         has("dct:title", "more than one value for language \"it\""),
         "{err}"
@@ -169,10 +165,7 @@ fn invalid_values_are_reported_with_reasons() {
     assert!(has("dct:title", "not a valid BCP 47"), "{err}");
     assert!(has("dct:description", "HTML"), "{err}");
     assert!(has("dct:issued", "after modified"), "{err}");
-    assert!(
-        has("dct:identifier", "differs from the rights holder"),
-        "{err}"
-    );
+    assert!(has("dct:identifier", "differs from the rights holder"), "{err}");
     assert!(has("dct:publisher", "IPA code"), "{err}");
     assert!(has("dcat:contactPoint", "e-mail"), "{err}");
     assert!(has("dcat:keyword", "CKAN tags allow only"), "{err}");
@@ -183,10 +176,7 @@ fn invalid_values_are_reported_with_reasons() {
     assert!(has("dcat:accessURL", "whitespace"), "{err}");
     assert!(has("dcat:mediaType", "type/subtype"), "{err}");
     assert!(has("spdx:checksum", "64-digit"), "{err}");
-    assert!(
-        has("dcat:distribution", "duplicate distribution id"),
-        "{err}"
-    );
+    assert!(has("dcat:distribution", "duplicate distribution id"), "{err}");
     // Issues inside a distribution carry the distribution's path.
     assert!(inv.iter().any(|(path, p, _)| *p == "dcat:mediaType"
         && path == "dataset \"cmmi:popolazione\" > distribution \"csv\""));

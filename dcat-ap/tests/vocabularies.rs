@@ -35,10 +35,7 @@ fn assert_in_table(ttl: &str, iri: &str, scheme_local: &str) {
         block.contains(&format!("skos:inScheme atold:{scheme_local} ")),
         "{iri} not in scheme {scheme_local}"
     );
-    assert!(
-        block.contains("at:deprecated \"false\""),
-        "{iri} is deprecated"
-    );
+    assert!(block.contains("at:deprecated \"false\""), "{iri} is deprecated");
 }
 
 #[test]
@@ -79,8 +76,7 @@ fn licences_match_the_agid_vocabulary_and_adms() {
     let lic = read("italia-daf-ontologie-vocabolari-controllati/licences.ttl");
     let adms = read("semiceu-adms-ap/ADMS_SKOS_v1.00.rdf");
     for l in Licence::ALL {
-        let block = concept_block(&lic, l.iri())
-            .unwrap_or_else(|| panic!("{} not in licences.ttl", l.iri()));
+        let block = concept_block(&lic, l.iri()).unwrap_or_else(|| panic!("{} not in licences.ttl", l.iri()));
         assert!(block.contains("dct:LicenseDocument"), "{l}");
         assert!(
             block.contains(&format!("foaf:name \"{}\"@it", l.name_it())),
@@ -103,17 +99,10 @@ fn licences_match_the_agid_vocabulary_and_adms() {
         );
         // ADMS concept exists in the licence-type scheme.
         let about = format!("rdf:about=\"{}\"", l.licence_type().iri());
-        let pos = adms
-            .find(&about)
-            .unwrap_or_else(|| panic!("{about} not in ADMS"));
+        let pos = adms.find(&about).unwrap_or_else(|| panic!("{about} not in ADMS"));
         let tail = &adms[pos..];
-        let end = tail
-            .find("</owl:NamedIndividual>")
-            .expect("end of individual");
-        assert!(tail[..end].contains(&format!(
-            "skos:inScheme rdf:resource=\"{}\"",
-            LicenceType::SCHEME
-        )));
+        let end = tail.find("</owl:NamedIndividual>").expect("end of individual");
+        assert!(tail[..end].contains(&format!("skos:inScheme rdf:resource=\"{}\"", LicenceType::SCHEME)));
     }
 }
 

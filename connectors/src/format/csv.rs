@@ -18,8 +18,8 @@ use crate::encoding::{decoding_reader, read_up_to};
 use crate::error::ConnectorError;
 use crate::location::SourceObject;
 use crate::row::{
-    clean_header, expected_lower, header_score, is_blank, ragged_message, RawRow, RejectedRow,
-    RowItem, RowReader, CODE_RAGGED_ROW,
+    clean_header, expected_lower, header_score, is_blank, ragged_message, RawRow, RejectedRow, RowItem,
+    RowReader, CODE_RAGGED_ROW,
 };
 use crate::spec::{FormatSpec, HeaderRow};
 
@@ -44,19 +44,14 @@ pub fn open(
         line: None,
         message,
     };
-    let quote = ascii(spec.quote).ok_or_else(|| {
-        csv_err(format!(
-            "the quote character {:?} must be ASCII",
-            spec.quote
-        ))
-    })?;
-    let delimiter =
-        match spec.delimiter {
-            Some(d) => Some(ascii(d).ok_or_else(|| {
-                csv_err(format!("the delimiter {d:?} must be an ASCII character"))
-            })?),
-            None => None,
-        };
+    let quote = ascii(spec.quote)
+        .ok_or_else(|| csv_err(format!("the quote character {:?} must be ASCII", spec.quote)))?;
+    let delimiter = match spec.delimiter {
+        Some(d) => {
+            Some(ascii(d).ok_or_else(|| csv_err(format!("the delimiter {d:?} must be an ASCII character")))?)
+        }
+        None => None,
+    };
     if delimiter == Some(quote) {
         return Err(csv_err(
             "the delimiter and the quote character are the same".into(),
@@ -64,23 +59,16 @@ pub fn open(
     }
 
     let raw = object.open()?;
-    let (mut decoded, encoding) =
-        decoding_reader(raw, spec.encoding).map_err(|e| relabel(e, &url))?;
-    let (prefix, eof) =
-        read_up_to(&mut decoded, PEEK_BYTES).map_err(|e| ConnectorError::io_at(&url, e))?;
+    let (mut decoded, encoding) = decoding_reader(raw, spec.encoding).map_err(|e| relabel(e, &url))?;
+    let (prefix, eof) = read_up_to(&mut decoded, PEEK_BYTES).map_err(|e| ConnectorError::io_at(&url, e))?;
 
-    let detected = detect(
-        &prefix,
-        eof,
-        delimiter,
-        quote,
-        spec.header_row,
-        expected_columns,
-    )
-    .map_err(|message| ConnectorError::HeaderNotFound {
-        url: url.clone(),
-        message,
-    })?;
+    let detected =
+        detect(&prefix, eof, delimiter, quote, spec.header_row, expected_columns).map_err(|message| {
+            ConnectorError::HeaderNotFound {
+                url: url.clone(),
+                message,
+            }
+        })?;
 
     let stream: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(prefix).chain(decoded));
     let mut records = LineRecords::new(stream, detected.delimiter, quote);
@@ -313,10 +301,7 @@ impl<R: Read> LineRecords<R> {
             .delimiter(delimiter)
             .quote(quote)
             .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(LastByte {
-                inner: r,
-                last: None,
-            });
+            .from_reader(LastByte { inner: r, last: None });
         LineRecords {
             rdr,
             pending: None,

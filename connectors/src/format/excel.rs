@@ -20,9 +20,7 @@
 use std::io::BufReader;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use calamine::{
-    open_workbook_from_rs, Data, DataRef, ExcelDateTime, Ods, Range, Reader, Xls, Xlsx,
-};
+use calamine::{open_workbook_from_rs, Data, DataRef, ExcelDateTime, Ods, Range, Reader, Xls, Xlsx};
 
 use crate::error::ConnectorError;
 use crate::location::{ReadSeek, SourceObject};
@@ -81,16 +79,15 @@ pub fn open(
 ) -> Result<Box<dyn RowReader>, ConnectorError> {
     let url = object.url().to_string();
     let source = BufReader::new(object.open()?);
-    let loaded =
-        catch_unwind(AssertUnwindSafe(|| load(spec, &url, source))).unwrap_or_else(|_| {
-            Err(ConnectorError::Excel {
-                url: url.clone(),
-                message: format!(
-                    "the {} reader failed on this file (is it damaged or of another format?)",
-                    spec.format
-                ),
-            })
-        })?;
+    let loaded = catch_unwind(AssertUnwindSafe(|| load(spec, &url, source))).unwrap_or_else(|_| {
+        Err(ConnectorError::Excel {
+            url: url.clone(),
+            message: format!(
+                "the {} reader failed on this file (is it damaged or of another format?)",
+                spec.format
+            ),
+        })
+    })?;
     build_reader(loaded, &url, spec.header_row, expected_columns)
 }
 
@@ -135,20 +132,13 @@ fn load(spec: &FormatSpec, url: &str, source: Source) -> Result<SheetData, Conne
 }
 
 /// Resolves the sheet spec to a sheet name.
-fn pick_sheet(
-    url: &str,
-    names: &[String],
-    sheet: Option<&SheetSpec>,
-) -> Result<String, ConnectorError> {
+fn pick_sheet(url: &str, names: &[String], sheet: Option<&SheetSpec>) -> Result<String, ConnectorError> {
     let found = match sheet {
         None => names.first().cloned(),
         Some(SheetSpec::Index(i)) => names.get(*i).cloned(),
         Some(SheetSpec::Name(n)) => names.iter().find(|s| *s == n).cloned().or_else(|| {
             let want = n.trim().to_lowercase();
-            names
-                .iter()
-                .find(|s| s.trim().to_lowercase() == want)
-                .cloned()
+            names.iter().find(|s| s.trim().to_lowercase() == want).cloned()
         }),
     };
     found.ok_or_else(|| ConnectorError::SheetNotFound {
@@ -404,8 +394,7 @@ fn build_reader(
             let expected = expected_lower(expected);
             let mut best: Option<(usize, usize)> = None;
             for &i in non_blank.iter().take(HEADER_SEARCH_ROWS) {
-                let score =
-                    header_score(sheet.rows[i].cells.iter().map(|(_, c)| c.text()), &expected);
+                let score = header_score(sheet.rows[i].cells.iter().map(|(_, c)| c.text()), &expected);
                 if score > best.map_or(0, |(s, _)| s) {
                     best = Some((score, i));
                 }
@@ -428,10 +417,7 @@ fn build_reader(
     let width = (last_col.saturating_sub(first_col) as usize) + 1;
     let mut header = vec![String::new(); width];
     for (c, cell) in header_cells {
-        if let Some(slot) = c
-            .checked_sub(first_col)
-            .and_then(|i| header.get_mut(i as usize))
-        {
+        if let Some(slot) = c.checked_sub(first_col).and_then(|i| header.get_mut(i as usize)) {
             *slot = clean_header(cell.text());
         }
     }
@@ -559,14 +545,8 @@ mod tests {
             data_text(&Data::String(" x ".into())),
             Some(CellText::Value(" x ".into()))
         );
-        assert_eq!(
-            data_text(&Data::Bool(true)),
-            Some(CellText::Value("true".into()))
-        );
-        assert_eq!(
-            data_text(&Data::Int(-5)),
-            Some(CellText::Value("-5".into()))
-        );
+        assert_eq!(data_text(&Data::Bool(true)), Some(CellText::Value("true".into())));
+        assert_eq!(data_text(&Data::Int(-5)), Some(CellText::Value("-5".into())));
         assert_eq!(
             data_text(&Data::DateTimeIso("2024-01-02".into())),
             Some(CellText::Value("2024-01-02".into()))

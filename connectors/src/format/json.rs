@@ -24,9 +24,7 @@ use serde_json::value::RawValue;
 use crate::encoding::decoding_reader;
 use crate::error::ConnectorError;
 use crate::location::SourceObject;
-use crate::row::{
-    clean_header, is_blank, RawRow, RejectedRow, RowItem, RowReader, CODE_INVALID_JSON,
-};
+use crate::row::{clean_header, is_blank, RawRow, RejectedRow, RowItem, RowReader, CODE_INVALID_JSON};
 use crate::spec::FormatSpec;
 
 /// A JSON object with its keys in document order and raw values.
@@ -134,8 +132,7 @@ pub fn open_array(
     _expected_columns: &[String],
 ) -> Result<Box<dyn RowReader>, ConnectorError> {
     let url = object.url().to_string();
-    let (decoded, encoding) =
-        decoding_reader(object.open()?, spec.encoding).map_err(|e| relabel(e, &url))?;
+    let (decoded, encoding) = decoding_reader(object.open()?, spec.encoding).map_err(|e| relabel(e, &url))?;
     let elements: Vec<Box<RawValue>> =
         serde_json::from_reader(BufReader::new(decoded)).map_err(|e| ConnectorError::Json {
             url: url.clone(),
@@ -218,8 +215,7 @@ pub fn open_ndjson(
     expected_columns: &[String],
 ) -> Result<Box<dyn RowReader>, ConnectorError> {
     let url = object.url().to_string();
-    let (decoded, encoding) =
-        decoding_reader(object.open()?, spec.encoding).map_err(|e| relabel(e, &url))?;
+    let (decoded, encoding) = decoding_reader(object.open()?, spec.encoding).map_err(|e| relabel(e, &url))?;
     let mut reader = NdjsonReader {
         url,
         lines: BufReader::new(decoded),
@@ -248,19 +244,14 @@ pub fn open_ndjson(
         if want.is_empty() {
             continue;
         }
-        if !header
-            .iter()
-            .any(|h| clean_header(h).to_lowercase() == want)
-        {
+        if !header.iter().any(|h| clean_header(h).to_lowercase() == want) {
             header.push(e.clone());
         }
     }
     reader.header = header;
     if let Some((line, obj)) = first {
         if let Some(values) = align(&obj, &reader.header) {
-            reader
-                .queued
-                .push_back(RowItem::Row(RawRow { line, values }));
+            reader.queued.push_back(RowItem::Row(RawRow { line, values }));
         }
     }
     Ok(Box::new(reader))

@@ -6,6 +6,7 @@
 pub mod csv;
 pub mod excel;
 pub mod json;
+pub mod parquet;
 
 use crate::error::ConnectorError;
 use crate::location::SourceObject;
@@ -29,15 +30,6 @@ pub fn open_reader(
         Format::Xlsx | Format::Xls | Format::Ods => excel::open(spec, object, expected_columns),
         Format::Json => json::open_array(spec, object, expected_columns),
         Format::Ndjson => json::open_ndjson(spec, object, expected_columns),
-        // PARQUET: handled by `format::parquet` (polars-based, added by the
-        // pipelines team). Wire it here as
-        // `Format::Parquet => parquet::open(spec, object, expected_columns),`
-        // once `pub mod parquet;` exists.
-        Format::Parquet => Err(ConnectorError::UnsupportedFormat {
-            url: object.url().to_string(),
-            message: "parquet is handled by `format::parquet`, which is not wired into \
-                      `open_reader` yet"
-                .to_string(),
-        }),
+        Format::Parquet => parquet::open(spec, object, expected_columns),
     }
 }

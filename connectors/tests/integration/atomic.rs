@@ -118,11 +118,7 @@ fn stale_temps_are_removed_recursively() {
     write(root, ".a.parquet.tmp-99999999-0", b"x");
     write(root, "p/anno=2024/.part-0.parquet.tmp-99999998-12", b"x");
     // our own pid, but not in flight: a leftover of an earlier process
-    write(
-        root,
-        &format!("p/.b.csv.tmp-{}-999999", std::process::id()),
-        b"x",
-    );
+    write(root, &format!("p/.b.csv.tmp-{}-999999", std::process::id()), b"x");
     // kept: real files, hidden non-temps, look-alikes
     write(root, "a.parquet", b"x");
     write(root, ".hidden", b"x");

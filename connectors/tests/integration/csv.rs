@@ -31,10 +31,7 @@ fn utf8_without_bom_comma() {
     );
     // values are not trimmed; an empty field is None
     assert_eq!(rows[1].line, 3);
-    assert_eq!(
-        rows[1].values,
-        values(&[Some("015077"), Some(" Città "), None])
-    );
+    assert_eq!(rows[1].values, values(&[Some("015077"), Some(" Città "), None]));
 }
 
 #[test]
@@ -85,10 +82,7 @@ fn windows_1252_semicolon_with_accents() {
         spec.encoding = spec_enc;
         let r = open(&spec, &p, &["cognome", "nome", "comune"]).unwrap();
         assert_eq!(r.encoding(), Some("windows-1252"), "{spec_enc:?}");
-        assert_eq!(
-            r.header(),
-            strings(&["cognome", "nome", "comune"]).as_slice()
-        );
+        assert_eq!(r.header(), strings(&["cognome", "nome", "comune"]).as_slice());
         let (rows, rejected) = drain(r);
         assert!(rejected.is_empty());
         assert_eq!(
@@ -111,8 +105,7 @@ fn windows_1252_semicolon_with_accents() {
 #[test]
 fn utf16le_with_bom_tab_delimited() {
     let dir = tempfile::tempdir().unwrap();
-    let text =
-        "codice_istat\tcomune\tabitanti\r\n015146\tMilano\t1371498\r\n015077\tCittà\t20100\r\n";
+    let text = "codice_istat\tcomune\tabitanti\r\n015146\tMilano\t1371498\r\n015077\tCittà\t20100\r\n";
     let mut bytes = vec![0xFF, 0xFE];
     for u in text.encode_utf16() {
         bytes.extend_from_slice(&u.to_le_bytes());
@@ -169,10 +162,7 @@ fn quoted_fields_with_delimiters_and_newlines_keep_line_numbers() {
     let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![2, 3, 6, 8]);
     assert_eq!(rows[0].values[1].as_deref(), Some("a;b"));
-    assert_eq!(
-        rows[1].values[1].as_deref(),
-        Some("riga uno\nriga due\nriga tre")
-    );
+    assert_eq!(rows[1].values[1].as_deref(), Some("riga uno\nriga due\nriga tre"));
     assert_eq!(rows[2].values[1].as_deref(), Some("con \"virgolette\""));
 
     // The same with CRLF line endings.
@@ -226,10 +216,7 @@ fn title_rows_above_the_header() {
     spec.header_row = HeaderRow::Row(99);
     spec.delimiter = Some(';');
     let err = open(&spec, &p, &[]).err().unwrap();
-    assert!(
-        matches!(err, ConnectorError::HeaderNotFound { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, ConnectorError::HeaderNotFound { .. }), "{err}");
     assert!(err.to_string().contains("titoli.csv"), "{err}");
 }
 
@@ -262,8 +249,7 @@ fn decimal_comma_and_thousands_on_csv_values() {
     let text = "voce;importo\nA;1.299,99\nB;-3,5\nC;1,2,3\nD;\n";
     let p = write(dir.path(), "importi.csv", text.as_bytes());
     let spec: FormatSpec =
-        toml::from_str("format = \"csv\"\ndecimal_comma = true\nthousands_separator = \".\"")
-            .unwrap();
+        toml::from_str("format = \"csv\"\ndecimal_comma = true\nthousands_separator = \".\"").unwrap();
     let (rows, _) = drain(open(&spec, &p, &["voce", "importo"]).unwrap());
     let parsed: Vec<Option<f64>> = rows
         .iter()
@@ -309,11 +295,7 @@ fn bad_inputs_never_panic() {
     ));
 
     for seed in 1..6u64 {
-        let p = write(
-            dir.path(),
-            &format!("noise{seed}.csv"),
-            &noise(200_000, seed),
-        );
+        let p = write(dir.path(), &format!("noise{seed}.csv"), &noise(200_000, seed));
         if let Ok(r) = open(&csv_spec(), &p, EXPECTED) {
             for item in r {
                 let _ = item;

@@ -25,8 +25,7 @@ fn make_xlsx(dir: &Path) -> PathBuf {
     ws.set_name("Dati").unwrap();
     let date_fmt = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
     let dt_fmt = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy hh:mm");
-    ws.write_string(0, 0, "Comune di Esempio - Residenti")
-        .unwrap();
+    ws.write_string(0, 0, "Comune di Esempio - Residenti").unwrap();
     ws.write_string(1, 0, "Dati al 31/12/2024").unwrap();
     for (c, h) in EXPECTED.iter().enumerate() {
         ws.write_string(2, c as u16, format!(" {h} ")).unwrap();
@@ -263,10 +262,9 @@ fn make_ods(dir: &Path) -> PathBuf {
     let path = dir.join("comuni.ods");
     let file = std::fs::File::create(&path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    let deflated = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     zip.start_file("mimetype", stored).unwrap();
     zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
         .unwrap();
@@ -322,10 +320,7 @@ fn xls_fixture_with_a_title_row() {
     assert_eq!(r.header(), strings(EXPECTED).as_slice());
     let (rows, rejected) = drain(r);
     assert!(rejected.is_empty());
-    assert_eq!(
-        rows.iter().map(|r| r.line).collect::<Vec<_>>(),
-        vec![4, 5, 6]
-    );
+    assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![4, 5, 6]);
     assert_eq!(
         rows[0].values,
         values(&[
@@ -379,11 +374,7 @@ fn wrong_or_damaged_spreadsheets_are_errors_not_panics() {
     let cut = write(dir.path(), "cut.xlsx", &good[..good.len() / 2]);
     assert!(open(&spec(Format::Xlsx), &cut, &[]).is_err());
     for seed in 1..4u64 {
-        let p = write(
-            dir.path(),
-            &format!("noise{seed}.bin"),
-            &noise(50_000, seed),
-        );
+        let p = write(dir.path(), &format!("noise{seed}.bin"), &noise(50_000, seed));
         for format in [Format::Xlsx, Format::Xls, Format::Ods] {
             if let Ok(r) = open(&spec(format), &p, &[]) {
                 for item in r {

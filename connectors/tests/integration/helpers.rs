@@ -1,8 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use metrodati_connectors::{
-    open_reader, FormatSpec, RawRow, RejectedRow, RowItem, RowReader, SourceObject,
-};
+use metrodati_connectors::{open_reader, FormatSpec, RawRow, RejectedRow, RowItem, RowReader, SourceObject};
 
 /// Writes `bytes` to `dir/name` and returns the path.
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

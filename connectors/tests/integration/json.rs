@@ -20,10 +20,7 @@ fn json_array_of_objects() {
     );
     assert_eq!(r.encoding(), Some("UTF-8"));
     let (rows, rejected) = drain(r);
-    assert_eq!(
-        rows.iter().map(|r| r.line).collect::<Vec<_>>(),
-        vec![1, 2, 5]
-    );
+    assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 2, 5]);
     assert_eq!(
         rows[0].values,
         values(&[
@@ -89,15 +86,9 @@ fn ndjson_with_a_malformed_line() {
     )
     .unwrap();
     // keys of the first object, then the expected columns it lacks
-    assert_eq!(
-        r.header(),
-        strings(&["codice", "comune", "data"]).as_slice()
-    );
+    assert_eq!(r.header(), strings(&["codice", "comune", "data"]).as_slice());
     let (rows, rejected) = drain(r);
-    assert_eq!(
-        rows.iter().map(|r| r.line).collect::<Vec<_>>(),
-        vec![1, 4, 7]
-    );
+    assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 4, 7]);
     assert_eq!(rows[0].values, values(&[Some("1"), Some("Milano"), None]));
     assert_eq!(
         rows[1].values,

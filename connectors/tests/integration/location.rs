@@ -130,10 +130,7 @@ fn fingerprints_are_stable_and_streamed() {
 
     let e = write(dir.path(), "empty", b"");
     assert_eq!(
-        SourceObject::from_local_path(&e)
-            .unwrap()
-            .fingerprint()
-            .unwrap(),
+        SourceObject::from_local_path(&e).unwrap().fingerprint().unwrap(),
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
     std::fs::remove_file(&a).unwrap();

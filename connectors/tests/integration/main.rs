@@ -9,3 +9,5 @@ mod excel;
 mod helpers;
 mod json;
 mod location;
+#[cfg(feature = "http")]
+mod remote_http;

@@ -67,13 +67,22 @@ pub fn popolazione() -> DatasetBuilder {
         .spatial(Spatial::Named(LangString::it("Città metropolitana di Milano")))
         .temporal(PeriodOfTime::between(date(2019, 1, 1), date(2025, 1, 1)))
         .language(Language::Ita)
-        .landing_page(format!("{BASE}dataset/cmmi/popolazione-residente-comune-sesso-eta"))
+        .landing_page(format!(
+            "{BASE}dataset/cmmi/popolazione-residente-comune-sesso-eta"
+        ))
         .distribution(
             Distribution::builder("csv")
                 .title("it", "Popolazione residente 2019-2025 (CSV)")
-                .description("it", "CSV UTF-8 separato da virgole, una riga per comune, anno, sesso e classe di età.")
-                .access_url(format!("{BASE}dataset/cmmi/popolazione-residente-comune-sesso-eta"))
-                .download_url(format!("{BASE}files/cmmi/popolazione_residente_comune_sesso_eta.csv"))
+                .description(
+                    "it",
+                    "CSV UTF-8 separato da virgole, una riga per comune, anno, sesso e classe di età.",
+                )
+                .access_url(format!(
+                    "{BASE}dataset/cmmi/popolazione-residente-comune-sesso-eta"
+                ))
+                .download_url(format!(
+                    "{BASE}files/cmmi/popolazione_residente_comune_sesso_eta.csv"
+                ))
                 .format(FileType::Csv)
                 .license(Licence::CcBy40)
                 .byte_size(1_482_113)
@@ -82,8 +91,12 @@ pub fn popolazione() -> DatasetBuilder {
         .distribution(
             Distribution::builder("xlsx")
                 .title("it", "Popolazione residente 2019-2025 (XLSX)")
-                .access_url(format!("{BASE}dataset/cmmi/popolazione-residente-comune-sesso-eta"))
-                .download_url(format!("{BASE}files/cmmi/popolazione_residente_comune_sesso_eta.xlsx"))
+                .access_url(format!(
+                    "{BASE}dataset/cmmi/popolazione-residente-comune-sesso-eta"
+                ))
+                .download_url(format!(
+                    "{BASE}files/cmmi/popolazione_residente_comune_sesso_eta.xlsx"
+                ))
                 .format(FileType::Xlsx)
                 .license(Licence::CcBy40)
                 .byte_size(904_332),
@@ -118,10 +131,7 @@ pub fn stradario() -> DatasetBuilder {
         .keyword("it", "ANNCSU")
         .keyword("en", "street names")
         .spatial(Spatial::GeoNames(3_173_435))
-        .conforms_to(Standard::new(
-            "https://w3id.org/italia/onto/CLV",
-            "CLV-AP_IT",
-        ))
+        .conforms_to(Standard::new("https://w3id.org/italia/onto/CLV", "CLV-AP_IT"))
         .language(Language::Ita)
         .distribution(
             Distribution::builder("csv")
@@ -152,10 +162,7 @@ pub fn catalog_builder() -> CatalogBuilder {
             "it",
             "Catalogo dei dati aperti della Città metropolitana di Milano",
         )
-        .title(
-            "en",
-            "Open data catalogue of the Metropolitan City of Milan",
-        )
+        .title("en", "Open data catalogue of the Metropolitan City of Milan")
         .description(
             "it",
             "Dati aperti della Città metropolitana di Milano e dei suoi 133 comuni, \

@@ -74,6 +74,9 @@ pub(crate) struct Layout {
     /// upper case.
     pub titles: &'static [&'static str],
     pub address_style: AddressStyle,
+    /// Probability that a UTF-8 CSV file of this layout starts with a BOM
+    /// (the `utf8_bom` defect).
+    pub utf8_bom: f64,
     /// Comment line for the definition header.
     pub summary: &'static str,
     /// The definition's `note` (for the first source of a comune).
@@ -233,6 +236,7 @@ pub(crate) const MILANO_PARQUET: Layout = Layout {
     columns: COLUMNS_MILANO_PARQUET,
     titles: &[],
     address_style: AddressStyle::Slash,
+    utf8_bom: 0.0,
     summary: "new registry system: Parquet, one file per municipio (1-9), typed dates; \
               legacy system: UTF-8 CSV with `,`",
     note: "Dal 2024 il nuovo sistema anagrafico esporta i residenti in Parquet, un file per municipio \
@@ -250,6 +254,7 @@ pub(crate) const MILANO_LEGACY: Layout = Layout {
     columns: COLUMNS_MILANO_LEGACY,
     titles: &[],
     address_style: AddressStyle::Space,
+    utf8_bom: 1.0,
     summary: "",
     note: "",
 };
@@ -262,6 +267,7 @@ pub(crate) const LAYOUT_A: Layout = Layout {
     columns: COLUMNS_A,
     titles: &[],
     address_style: AddressStyle::Slash,
+    utf8_bom: 0.0,
     summary: "CSV, windows-1252, `;`, dates dd/mm/yyyy, address in one field",
     note: "Estrazione CSV del gestionale A (windows-1252, separatore ';', date gg/mm/aaaa). \
            L'indirizzo è in un solo campo (es. VIA ROMA 12/A); le colonne ID_INTERNO e NOTE non sono mappate.",
@@ -275,6 +281,7 @@ pub(crate) const LAYOUT_B: Layout = Layout {
     columns: COLUMNS_B,
     titles: &[],
     address_style: AddressStyle::Slash,
+    utf8_bom: 0.0,
     summary: "CSV, windows-1252, `;`, sex 1/2, address in DUG/street/number/exponent",
     note: "Export \"elenco residenti\" del gestionale B (windows-1252, separatore ';'): sesso codificato 1/2, \
            indirizzo in specie, denominazione, civico ed esponente; la colonna SEZIONE non è mappata.",
@@ -288,6 +295,7 @@ pub(crate) const LAYOUT_B_UTF8: Layout = Layout {
     columns: COLUMNS_B,
     titles: &[],
     address_style: AddressStyle::Slash,
+    utf8_bom: 0.5,
     summary: "CSV, UTF-8 (recent release), `;`, sex 1/2, address in DUG/street/number/exponent",
     note: "Export \"elenco residenti\" della versione recente del gestionale B, in UTF-8 (a volte con BOM), \
            separatore ';': sesso codificato 1/2, indirizzo in specie, denominazione, civico ed esponente.",
@@ -301,6 +309,7 @@ pub(crate) const LAYOUT_C: Layout = Layout {
     columns: COLUMNS_C,
     titles: &["Comune di {comune} - Servizi demografici - Elenco della popolazione residente"],
     address_style: AddressStyle::Slash,
+    utf8_bom: 0.0,
     summary: "XLSX, title row + blank row above the header (row 3), dates yyyy-mm-dd",
     note: "Foglio Excel del gestionale C, foglio \"Residenti\": una riga di titolo e una vuota sopra i nomi \
            delle colonne (intestazione alla riga 3), date aaaa-mm-gg come testo, file paginati \
@@ -315,6 +324,7 @@ pub(crate) const LAYOUT_D: Layout = Layout {
     columns: COLUMNS_D,
     titles: &["COMUNE DI {comune}", "ANAGRAFE DELLA POPOLAZIONE - ELENCO RESIDENTI PER FAMIGLIA"],
     address_style: AddressStyle::CommaSlash,
+    utf8_bom: 0.0,
     summary: "legacy ODS, two title rows above the header, own codes for relation and marital status",
     note: "Export legacy in OpenDocument del gestionale D: due righe di titolo sopra l'intestazione, codici \
            propri per rapporto di parentela (IS, CG, FG, ...) e stato civile (CEL, CON, ...), ricodificati \
