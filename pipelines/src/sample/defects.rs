@@ -165,7 +165,10 @@ pub(crate) fn inject(rng: &mut SmallRng, rec: &mut Record, caps: &Caps) -> Appli
 fn hard(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
     match kind {
         CF_CHECK_CHAR | CF_LETTER_O => {
-            let Some(code) = rec.text(Target::TaxCode).filter(|c| c.len() == 16 && caps.has(Target::TaxCode)) else {
+            let Some(code) = rec
+                .text(Target::TaxCode)
+                .filter(|c| c.len() == 16 && caps.has(Target::TaxCode))
+            else {
                 return false;
             };
             let mut b = code.as_bytes().to_vec();
@@ -186,11 +189,16 @@ fn hard(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
         }
         CF_BIRTH_DATE_MISMATCH => {
             // The birth date was typed wrong (a few days off); the code is right.
-            let Value::Date(d) = rec.get(Target::DateOfBirth).clone() else { return false };
+            let Value::Date(d) = rec.get(Target::DateOfBirth).clone() else {
+                return false;
+            };
             if !caps.has(Target::DateOfBirth) {
                 return false;
             }
-            rec.set(Target::DateOfBirth, Value::Date(d - Days::new(rng.random_range(1..=3))));
+            rec.set(
+                Target::DateOfBirth,
+                Value::Date(d - Days::new(rng.random_range(1..=3))),
+            );
             true
         }
         CF_SEX_MISMATCH => {
@@ -214,8 +222,14 @@ fn hard(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
             true
         }
         DATE_INVALID => {
-            let t = if chance(rng, 0.8) { Target::DateOfBirth } else { Target::ResidenceStartDate };
-            let Value::Date(d) = rec.get(t).clone() else { return false };
+            let t = if chance(rng, 0.8) {
+                Target::DateOfBirth
+            } else {
+                Target::ResidenceStartDate
+            };
+            let Value::Date(d) = rec.get(t).clone() else {
+                return false;
+            };
             if !caps.has(t) || !caps.text_dates[t as usize] {
                 return false;
             }
@@ -225,16 +239,27 @@ fn hard(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
                 2 => (*pick(rng, &[4, 6, 9, 11]), 31),
                 _ => (13, d.day()),
             };
-            rec.set(t, Value::BadDate { year: d.year(), month, day });
+            rec.set(
+                t,
+                Value::BadDate {
+                    year: d.year(),
+                    month,
+                    day,
+                },
+            );
             true
         }
         DATE_IN_FUTURE => {
             // 1985 typed as 2085.
-            let Value::Date(d) = rec.get(Target::DateOfBirth).clone() else { return false };
+            let Value::Date(d) = rec.get(Target::DateOfBirth).clone() else {
+                return false;
+            };
             if !caps.has(Target::DateOfBirth) {
                 return false;
             }
-            let future = d.with_year(d.year() + 100).or_else(|| NaiveDate::from_ymd_opt(d.year() + 100, 2, 28));
+            let future = d
+                .with_year(d.year() + 100)
+                .or_else(|| NaiveDate::from_ymd_opt(d.year() + 100, 2, 28));
             match future {
                 Some(f) => {
                     rec.set(Target::DateOfBirth, Value::Date(f));
@@ -252,7 +277,9 @@ fn hard(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
             true
         }
         POST_CODE_INVALID => {
-            let Some(cap) = rec.text(Target::PostCode).map(str::to_string) else { return false };
+            let Some(cap) = rec.text(Target::PostCode).map(str::to_string) else {
+                return false;
+            };
             if !caps.has(Target::PostCode) {
                 return false;
             }
@@ -272,10 +299,15 @@ fn hard(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
 fn soft(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
     match kind {
         WHITESPACE => {
-            let candidates: Vec<Target> = [Target::FamilyName, Target::GivenName, Target::OfficialStreetName, Target::FullAddress]
-                .into_iter()
-                .filter(|&t| caps.has(t) && rec.text(t).is_some())
-                .collect();
+            let candidates: Vec<Target> = [
+                Target::FamilyName,
+                Target::GivenName,
+                Target::OfficialStreetName,
+                Target::FullAddress,
+            ]
+            .into_iter()
+            .filter(|&t| caps.has(t) && rec.text(t).is_some())
+            .collect();
             if candidates.is_empty() {
                 return false;
             }
@@ -293,9 +325,19 @@ fn soft(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
             true
         }
         NAME_CASE => {
-            let t = if chance(rng, 0.5) { Target::FamilyName } else { Target::GivenName };
-            let Some(v) = rec.text(t).filter(|_| caps.has(t)).map(str::to_string) else { return false };
-            let cased = if chance(rng, 0.7) { title_case(&v) } else { v.to_lowercase() };
+            let t = if chance(rng, 0.5) {
+                Target::FamilyName
+            } else {
+                Target::GivenName
+            };
+            let Some(v) = rec.text(t).filter(|_| caps.has(t)).map(str::to_string) else {
+                return false;
+            };
+            let cased = if chance(rng, 0.7) {
+                title_case(&v)
+            } else {
+                v.to_lowercase()
+            };
             if cased == v {
                 return false;
             }
@@ -304,7 +346,9 @@ fn soft(rng: &mut SmallRng, kind: &str, rec: &mut Record, caps: &Caps) -> bool {
         }
         DUG_ABBREVIATED => {
             let uses_dug = caps.has(Target::ToponymQualifier) || caps.has(Target::FullAddress);
-            let Some(abbr) = dug_abbreviation(&rec.address.dug).filter(|_| uses_dug) else { return false };
+            let Some(abbr) = dug_abbreviation(&rec.address.dug).filter(|_| uses_dug) else {
+                return false;
+            };
             rec.address.dug = abbr.to_string();
             rec.set(Target::ToponymQualifier, Value::Text(abbr.to_string()));
             let full = rec.address.full();

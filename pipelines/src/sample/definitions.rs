@@ -29,14 +29,29 @@ fn toml_str(s: &str) -> String {
 fn render_source(out: &mut String, istat: &str, layout: &Layout) {
     out.push_str("\n[[anagrafe]]\n");
     let _ = writeln!(out, "name = {}", toml_str(layout.source_name));
-    let _ = writeln!(out, "url = {}", toml_str(&format!("sample/anagrafe/{istat}/{}", layout.file_pattern)));
+    let _ = writeln!(
+        out,
+        "url = {}",
+        toml_str(&format!("sample/anagrafe/{istat}/{}", layout.file_pattern))
+    );
     let _ = writeln!(out, "read = {}", layout.read);
     out.push_str("\n[anagrafe.columns]\n");
     for col in layout.columns {
-        let Col::Map { target, column, values, date_format } = col else { continue };
+        let Col::Map {
+            target,
+            column,
+            values,
+            date_format,
+        } = col
+        else {
+            continue;
+        };
         let mut parts: Vec<String> = Vec::new();
         if !values.is_empty() {
-            let v: Vec<String> = values.iter().map(|(s, t)| format!("{} = {}", toml_str(s), toml_str(t))).collect();
+            let v: Vec<String> = values
+                .iter()
+                .map(|(s, t)| format!("{} = {}", toml_str(s), toml_str(t)))
+                .collect();
             parts.push(format!("values = {{ {} }}", v.join(", ")));
         }
         if let Some(f) = date_format {
@@ -45,7 +60,13 @@ fn render_source(out: &mut String, istat: &str, layout: &Layout) {
         if parts.is_empty() {
             let _ = writeln!(out, "{} = {}", target.name(), toml_str(column));
         } else {
-            let _ = writeln!(out, "{} = {{ column = {}, {} }}", target.name(), toml_str(column), parts.join(", "));
+            let _ = writeln!(
+                out,
+                "{} = {{ column = {}, {} }}",
+                target.name(),
+                toml_str(column),
+                parts.join(", ")
+            );
         }
     }
 }
@@ -64,8 +85,8 @@ pub fn render_definition(comune: &ComuneCm) -> String {
     );
     let _ = writeln!(out, "# Gestionale: {} ({}).", first.gestionale, first.summary);
     out.push_str(
-        "# Initial definition rendered by metrodati_pipelines::sample::render_definition; a test keeps\n\
-         # comuni/ in sync (METRODATI_BLESS_COMUNI=1 cargo test -p metrodati-pipelines --test sample_definitions).\n\n",
+        "# Initial definition, rendered by `metrodati sample --write-definitions`\n\
+         # (metrodati_pipelines::sample::render_definition).\n\n",
     );
     let _ = writeln!(out, "comune = {}", toml_str(&comune.codice_istat));
     let _ = writeln!(out, "denominazione = {}", toml_str(&comune.denominazione));
@@ -105,14 +126,23 @@ mod tests {
             let text = render_definition(c);
             let path = std::path::PathBuf::from(format!("comuni/{}.toml", c.codice_istat));
             let def = SourceDefinition::parse(&path, &text).unwrap_or_else(|e| {
-                panic!("{}: {}", c.codice_istat, e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+                panic!(
+                    "{}: {}",
+                    c.codice_istat,
+                    e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+                )
             });
             assert_eq!(def.istat(), c.codice_istat);
             let layouts = layouts::layouts_of(c);
             assert_eq!(def.anagrafe.len(), layouts.len());
             for (src, l) in def.anagrafe.iter().zip(&layouts) {
-                assert_eq!(layouts::find(def.gestionale.as_deref(), &src.name).map(|x| x.file_pattern), Some(l.file_pattern));
-                assert!(src.url.starts_with(&format!("sample/anagrafe/{}/", c.codice_istat)));
+                assert_eq!(
+                    layouts::find(def.gestionale.as_deref(), &src.name).map(|x| x.file_pattern),
+                    Some(l.file_pattern)
+                );
+                assert!(src
+                    .url
+                    .starts_with(&format!("sample/anagrafe/{}/", c.codice_istat)));
                 assert!(src.url.contains('*'));
             }
             assert_eq!(render_definition(c), text, "deterministic");

@@ -36,7 +36,8 @@ pub(crate) const OTHER_CITIES: &[(&str, &str, u32)] = &[
     ("D969", "GENOVA", 6),
 ];
 
-/// Every Italian birthplace code the generator can emit (for tests).
+/// Every Italian birthplace code the generator can emit.
+#[cfg(test)]
 pub(crate) fn italian_birthplaces() -> Vec<&'static str> {
     let mut v = vec![MILANO];
     v.extend(CM_HOSPITALS.iter().map(|(c, _)| *c));
@@ -69,17 +70,61 @@ pub(crate) struct CountryInfo {
 }
 
 pub(crate) const COUNTRIES: &[CountryInfo] = &[
-    CountryInfo { country: Country::Egitto, codice_at: "Z336", weight: 14 },
-    CountryInfo { country: Country::Filippine, codice_at: "Z216", weight: 11 },
-    CountryInfo { country: Country::Cina, codice_at: "Z210", weight: 11 },
-    CountryInfo { country: Country::Romania, codice_at: "Z129", weight: 10 },
-    CountryInfo { country: Country::Peru, codice_at: "Z611", weight: 8 },
-    CountryInfo { country: Country::SriLanka, codice_at: "Z209", weight: 7 },
-    CountryInfo { country: Country::Marocco, codice_at: "Z330", weight: 7 },
-    CountryInfo { country: Country::Ecuador, codice_at: "Z605", weight: 7 },
-    CountryInfo { country: Country::Ucraina, codice_at: "Z138", weight: 7 },
-    CountryInfo { country: Country::Bangladesh, codice_at: "Z249", weight: 6 },
-    CountryInfo { country: Country::Albania, codice_at: "Z100", weight: 6 },
+    CountryInfo {
+        country: Country::Egitto,
+        codice_at: "Z336",
+        weight: 14,
+    },
+    CountryInfo {
+        country: Country::Filippine,
+        codice_at: "Z216",
+        weight: 11,
+    },
+    CountryInfo {
+        country: Country::Cina,
+        codice_at: "Z210",
+        weight: 11,
+    },
+    CountryInfo {
+        country: Country::Romania,
+        codice_at: "Z129",
+        weight: 10,
+    },
+    CountryInfo {
+        country: Country::Peru,
+        codice_at: "Z611",
+        weight: 8,
+    },
+    CountryInfo {
+        country: Country::SriLanka,
+        codice_at: "Z209",
+        weight: 7,
+    },
+    CountryInfo {
+        country: Country::Marocco,
+        codice_at: "Z330",
+        weight: 7,
+    },
+    CountryInfo {
+        country: Country::Ecuador,
+        codice_at: "Z605",
+        weight: 7,
+    },
+    CountryInfo {
+        country: Country::Ucraina,
+        codice_at: "Z138",
+        weight: 7,
+    },
+    CountryInfo {
+        country: Country::Bangladesh,
+        codice_at: "Z249",
+        weight: 6,
+    },
+    CountryInfo {
+        country: Country::Albania,
+        codice_at: "Z100",
+        weight: 6,
+    },
 ];
 
 /// ISTAT citizenship code of Italy.
@@ -105,11 +150,21 @@ pub(crate) struct Street {
 }
 
 const fn street(dug: &'static str, name: &'static str) -> Street {
-    Street { dug, name, cap: None, municipio: None }
+    Street {
+        dug,
+        name,
+        cap: None,
+        municipio: None,
+    }
 }
 
 const fn mi(dug: &'static str, name: &'static str, cap: &'static str, municipio: u8) -> Street {
-    Street { dug, name, cap: Some(cap), municipio: Some(municipio) }
+    Street {
+        dug,
+        name,
+        cap: Some(cap),
+        municipio: Some(municipio),
+    }
 }
 
 /// Real streets of Milano, with a plausible CAP and their municipio.
@@ -228,6 +283,37 @@ pub(crate) fn comune_cap(istat: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Each birthplace code is valid, in the ANPR archive of comuni, on
+    /// every day from 1 January of the oldest birth year to the extraction
+    /// date (so whatever birth date is drawn).
+    #[test]
+    fn birthplaces_are_valid_at_every_birth_date() {
+        use chrono::{Datelike, NaiveDate};
+        use metrodati_interop::anpr::{BelfioreCheck, ComuniArchive};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/refdata/ANPR_archivio_comuni.csv");
+        if !path.exists() {
+            eprintln!("skipped: {} not found", path.display());
+            return;
+        }
+        let archive = ComuniArchive::load(&path).unwrap();
+        let last = crate::sample::population::EXTRACTION_DATE;
+        for code in italian_birthplaces() {
+            let mut d = NaiveDate::from_ymd_opt(OLDEST_BIRTH_YEAR, 1, 1).unwrap();
+            while d <= last {
+                assert!(
+                    matches!(archive.check_belfiore(code, d), BelfioreCheck::Valid { .. }),
+                    "{code} is not valid on {d}: {:?}",
+                    archive.check_belfiore(code, d)
+                );
+                d = d.succ_opt().unwrap();
+            }
+            assert!(d.year() > 2025);
+            assert!(refdata::comune_by_belfiore(code).is_none_or(|c| c.codice_istat.starts_with("015")));
+        }
+        assert!(!italian_birthplaces().contains(&"M424") && !italian_birthplaces().contains(&"A618"));
+    }
+
     #[test]
     fn country_codes_come_from_tabella_2() {
         let expected = [
@@ -262,7 +348,10 @@ mod tests {
             assert!((1..=9).contains(&s.municipio.unwrap()));
         }
         for m in 1..=9 {
-            assert!(MILANO_STREETS.iter().filter(|s| s.municipio == Some(m)).count() >= 3, "municipio {m}");
+            assert!(
+                MILANO_STREETS.iter().filter(|s| s.municipio == Some(m)).count() >= 3,
+                "municipio {m}"
+            );
         }
         for c in refdata::comuni_cm() {
             let cap: u32 = comune_cap(&c.codice_istat).parse().unwrap();

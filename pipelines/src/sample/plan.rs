@@ -52,7 +52,6 @@ pub(crate) enum Split {
 /// The writing plan of one source.
 #[derive(Debug)]
 pub(crate) struct SourcePlan {
-    pub name: String,
     pub format: Format,
     pub read: metrodati_connectors::spec::FormatSpec,
     pub layout: Option<&'static Layout>,
@@ -102,7 +101,11 @@ impl SourcePlan {
             .collect();
         mapped.sort_by_key(|(pos, t, _)| (*pos, *t));
         let mut columns: Vec<OutCol> = Vec::new();
-        let mut caps = Caps { mapped: [false; Target::COUNT], text_dates: [false; Target::COUNT], csv: format == Format::Csv };
+        let mut caps = Caps {
+            mapped: [false; Target::COUNT],
+            text_dates: [false; Target::COUNT],
+            csv: format == Format::Csv,
+        };
         for (_, target, m) in mapped {
             let name = m.column().to_string();
             if columns.iter().any(|c| c.name == name) {
@@ -118,21 +121,40 @@ impl SourcePlan {
             let typed_date = target.is_date() && date_format.is_none() && format == Format::Parquet;
             caps.mapped[target as usize] = true;
             caps.text_dates[target as usize] = target.is_date() && !typed_date;
-            columns.push(OutCol { name, kind: OutKind::Field { target, reverse, date_format, typed_date } });
+            columns.push(OutCol {
+                name,
+                kind: OutKind::Field {
+                    target,
+                    reverse,
+                    date_format,
+                    typed_date,
+                },
+            });
         }
         if let Some(l) = layout {
             insert_extras(&mut columns, l);
         }
 
         let upper = comune.denominazione.to_uppercase();
-        let layout_titles: Vec<String> =
-            layout.map(|l| l.titles.iter().map(|t| t.replace("{comune}", &upper)).collect()).unwrap_or_default();
+        let layout_titles: Vec<String> = layout
+            .map(|l| {
+                l.titles
+                    .iter()
+                    .map(|t| {
+                        t.replace("{COMUNE}", &upper)
+                            .replace("{comune}", &comune.denominazione)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let titles = match (src.read.header_row, format) {
             (_, Format::Parquet | Format::Json | Format::Ndjson) => Vec::new(),
             (HeaderRow::Row(n), _) => {
                 let n = n as usize - 1;
                 let mut t = if layout_titles.is_empty() && n > 0 {
-                    vec![format!("COMUNE DI {upper} - ANAGRAFE DELLA POPOLAZIONE RESIDENTE")]
+                    vec![format!(
+                        "COMUNE DI {upper} - ANAGRAFE DELLA POPOLAZIONE RESIDENTE"
+                    )]
                 } else {
                     layout_titles
                 };
@@ -153,7 +175,6 @@ impl SourcePlan {
             Split::Single
         };
         Ok(SourcePlan {
-            name: src.name.clone(),
             format,
             read: src.read.clone(),
             layout,
@@ -198,11 +219,18 @@ impl SourcePlan {
         self.columns
             .iter()
             .map(|c| match &c.kind {
-                OutKind::Field { target, reverse, date_format, typed_date } => match rec.get(*target) {
+                OutKind::Field {
+                    target,
+                    reverse,
+                    date_format,
+                    typed_date,
+                } => match rec.get(*target) {
                     Value::Empty => Cell::Null,
                     Value::Text(s) => Cell::Str(reverse.get(s).cloned().unwrap_or_else(|| s.clone())),
                     Value::Date(d) if *typed_date => Cell::Date(*d),
-                    Value::Date(d) => Cell::Str(format_date(*d, date_format.as_deref().unwrap_or("%Y-%m-%d"))),
+                    Value::Date(d) => {
+                        Cell::Str(format_date(*d, date_format.as_deref().unwrap_or("%Y-%m-%d")))
+                    }
                     Value::BadDate { .. } if *typed_date => Cell::Null,
                     Value::BadDate { year, month, day } => {
                         let f = date_format.as_deref().unwrap_or("%Y-%m-%d");
@@ -223,10 +251,15 @@ fn extra_value(e: Extra, rec: &Record, row_no: u64) -> Cell {
         Extra::IdInterno => Cell::Str(format!("{}", 700_000 + rec.person_id * 3)),
         Extra::Note => rec.note.map(|n| Cell::Str(n.to_string())).unwrap_or(Cell::Null),
         Extra::Sezione => Cell::Str(rec.sezione.to_string()),
-        Extra::Municipio => rec.municipio.map(|m| Cell::Str(m.to_string())).unwrap_or(Cell::Null),
+        Extra::Municipio => rec
+            .municipio
+            .map(|m| Cell::Str(m.to_string()))
+            .unwrap_or(Cell::Null),
         Extra::CodVia => Cell::Str(format!("{:05}", rec.street_code)),
         Extra::Progr => Cell::Str(row_no.to_string()),
-        Extra::Zona => Cell::Str(["CENTRO", "NORD", "SUD", "EST", "OVEST"][rec.street_code as usize % 5].to_string()),
+        Extra::Zona => {
+            Cell::Str(["CENTRO", "NORD", "SUD", "EST", "OVEST"][rec.street_code as usize % 5].to_string())
+        }
     }
 }
 
@@ -239,11 +272,16 @@ fn insert_extras(columns: &mut Vec<OutCol>, layout: &Layout) {
         match col {
             Col::Map { column, .. } => previous = Some(column),
             Col::Extra { column, kind } => {
-                let out = OutCol { name: (*column).to_string(), kind: OutKind::Extra(*kind) };
+                let out = OutCol {
+                    name: (*column).to_string(),
+                    kind: OutKind::Extra(*kind),
+                };
                 if columns.iter().any(|c| c.name == out.name) {
                     continue;
                 }
-                let pos = previous.and_then(|p| columns.iter().position(|c| c.name == p)).map(|i| i + 1);
+                let pos = previous
+                    .and_then(|p| columns.iter().position(|c| c.name == p))
+                    .map(|i| i + 1);
                 match pos {
                     Some(i) => columns.insert(i, out),
                     None => {
@@ -265,7 +303,9 @@ fn split_url(istat: &str, source: &str, url: &str) -> Result<(PathBuf, String, O
         reason: format!("url `{url}`: {reason}"),
     };
     if url.contains("://") {
-        return Err(unsupported("samples are written to the data folder only, not to remote stores"));
+        return Err(unsupported(
+            "samples are written to the data folder only, not to remote stores",
+        ));
     }
     let path = Path::new(url);
     if path.is_absolute() || path.components().any(|c| !matches!(c, Component::Normal(_))) {
@@ -274,7 +314,10 @@ fn split_url(istat: &str, source: &str, url: &str) -> Result<(PathBuf, String, O
     if url.contains(['?', '[', ']', '{', '}']) {
         return Err(unsupported("only the `*` wildcard is supported"));
     }
-    let file = path.file_name().and_then(|f| f.to_str()).ok_or_else(|| unsupported("no file name"))?;
+    let file = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .ok_or_else(|| unsupported("no file name"))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     if dir.to_string_lossy().contains('*') {
         return Err(unsupported("wildcards are supported in the file name only"));
@@ -297,7 +340,14 @@ mod tests {
         assert_eq!((p.as_str(), s.as_deref()), ("residenti_", Some(".parquet")));
         let (_, p, s) = split_url("015146", "x", "a/b.csv").unwrap();
         assert_eq!((p.as_str(), s), ("b.csv", None));
-        for bad in ["s3://bucket/a_*.csv", "/abs/a.csv", "../a.csv", "a/*/b.csv", "a_?.csv", "a_*_*.csv"] {
+        for bad in [
+            "s3://bucket/a_*.csv",
+            "/abs/a.csv",
+            "../a.csv",
+            "a/*/b.csv",
+            "a_?.csv",
+            "a_*_*.csv",
+        ] {
             assert!(split_url("015146", "x", bad).is_err(), "{bad}");
         }
     }

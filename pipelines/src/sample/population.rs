@@ -88,7 +88,7 @@ enum Origin {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Union {
+enum Bond {
     Married,
     Partners,
     CivilUnion,
@@ -136,13 +136,6 @@ fn birth_for_age(rng: &mut SmallRng, age: u32) -> NaiveDate {
 
 fn age_of(birth: NaiveDate) -> u32 {
     EXTRACTION_DATE.years_since(birth).unwrap_or(0)
-}
-
-fn opposite(s: Sex) -> Sex {
-    match s {
-        Sex::M => Sex::F,
-        Sex::F => Sex::M,
-    }
 }
 
 impl Generator {
@@ -198,7 +191,11 @@ impl Generator {
         let address = self.address(rng);
         let code = self.next_family;
         self.next_family += 1;
-        Some(Family { code, members, address })
+        Some(Family {
+            code,
+            members,
+            address,
+        })
     }
 
     fn address(&self, rng: &mut SmallRng) -> Address {
@@ -206,10 +203,20 @@ impl Generator {
         let max = if self.is_milano { 240.0 } else { 120.0 };
         // Low numbers are more frequent.
         let number = 1 + (rng.random::<f64>().powi(2) * max) as u32;
-        let exponent = if chance(rng, 0.06) { Some(*pick(rng, &["A", "A", "B", "B", "C", "BIS"])) } else { None };
+        let exponent = if chance(rng, 0.06) {
+            Some(*pick(rng, &["A", "A", "B", "B", "C", "BIS"]))
+        } else {
+            None
+        };
         let cap = street.cap.map(str::to_string).unwrap_or_else(|| self.cap.clone());
         let street_code = 1000 + super::layouts::fnv1a(street.name) % 9000;
-        Address { street, number, exponent, cap, street_code }
+        Address {
+            street,
+            number,
+            exponent,
+            cap,
+            street_code,
+        }
     }
 
     /// Sexes, ages, relations and marital status of a family of `size`.
@@ -230,10 +237,12 @@ impl Generator {
         };
         let r: f64 = rng.random();
         if size == 1 {
-            let age = match weighted_index(rng, [40u32, 25, 35].into_iter()) {
+            // Half of the people living alone are 65 or older.
+            let age = match weighted_index(rng, [28u32, 24, 48].into_iter()) {
                 0 => rng.random_range(19..45),
                 1 => rng.random_range(45..65),
-                _ => rng.random_range(65..100),
+                _ if chance(rng, 0.88) => rng.random_range(65..90),
+                _ => rng.random_range(90..101),
             };
             let sex = if age >= 70 && chance(rng, 0.65) {
                 Sex::F
@@ -250,36 +259,49 @@ impl Generator {
             let ages = children_ages(rng, children);
             let parent_age = ages[0] + rng.random_range(22..40);
             let sex = if chance(rng, 0.8) { Sex::F } else { Sex::M };
-            let marital = *pick(rng, &["4", "4", "4", "1", "1", "3"]);
+            // Divorced, separated (still married), never married, widowed.
+            let marital = ["4", "2", "1", "3"][weighted_index(rng, [30u32, 35, 25, 10].into_iter())];
             d.push(person(sex, birth_for_age(rng, parent_age), "1", marital, None));
             let own_surname = chance(rng, 0.4);
             for a in ages {
                 let s = if chance(rng, 0.5) { Sex::M } else { Sex::F };
                 let m = child_marital(rng, a);
-                d.push(person(s, birth_for_age(rng, a), "3", m, if own_surname { Some(0) } else { None }));
+                d.push(person(
+                    s,
+                    birth_for_age(rng, a),
+                    "3",
+                    m,
+                    if own_surname { Some(0) } else { None },
+                ));
             }
             if !own_surname {
                 // Children carry their (absent) father's surname, all the same.
-                for i in 2..d.len() {
-                    d[i].surname_of = Some(1);
+                for child in d.iter_mut().skip(2) {
+                    child.surname_of = Some(1);
                 }
             }
         } else if size == 2 && r >= 0.9 {
             // Adult living with an elderly parent.
             let age = rng.random_range(35..65);
             let sex = if chance(rng, 0.5) { Sex::M } else { Sex::F };
-            d.push(person(sex, birth_for_age(rng, age), "1", single_marital(rng, age), None));
+            d.push(person(
+                sex,
+                birth_for_age(rng, age),
+                "1",
+                single_marital(rng, age),
+                None,
+            ));
             self.push_parent(rng, &mut d, age, foreign);
         } else {
             // A couple, with children when size ≥ 3, sometimes with a parent.
             let with_parent = size >= 4 && chance(rng, 0.08);
             let children = size - 2 - usize::from(with_parent);
             let union = if children == 0 && chance(rng, 0.03) {
-                Union::CivilUnion
+                Bond::CivilUnion
             } else if chance(rng, 0.17) {
-                Union::Partners
+                Bond::Partners
             } else {
-                Union::Married
+                Bond::Married
             };
             let ages = children_ages(rng, children);
             let (a_age, b_age) = if children > 0 {
@@ -287,20 +309,26 @@ impl Generator {
                 let father = (mother as i32 + rng.random_range(-2..7)).max(20) as u32;
                 (father, mother)
             } else {
-                let a = rng.random_range(22..92u32);
+                // Couples without children at home are mostly older.
+                let a = match weighted_index(rng, [20u32, 22, 38, 20].into_iter()) {
+                    0 => rng.random_range(22..35u32),
+                    1 => rng.random_range(35..55),
+                    2 => rng.random_range(55..75),
+                    _ => rng.random_range(75..92),
+                };
                 let b = (a as i32 - rng.random_range(-2..8)).clamp(19, 99) as u32;
                 (a, b)
             };
-            let (sex_a, sex_b) = if union == Union::CivilUnion {
+            let (sex_a, sex_b) = if union == Bond::CivilUnion {
                 let s = if chance(rng, 0.5) { Sex::M } else { Sex::F };
                 (s, s)
             } else {
                 (Sex::M, Sex::F)
             };
             let (relation_b, marital_a, marital_b) = match union {
-                Union::Married => ("2", "2", "2"),
-                Union::CivilUnion => ("28", "6", "6"),
-                Union::Partners => ("23", partner_marital(rng, a_age), partner_marital(rng, b_age)),
+                Bond::Married => ("2", "2", "2"),
+                Bond::CivilUnion => ("28", "6", "6"),
+                Bond::Partners => ("23", partner_marital(rng, a_age), partner_marital(rng, b_age)),
             };
             // The husband is usually the intestatario in older families.
             let b_first = sex_a != sex_b && chance(rng, 0.25);
@@ -310,7 +338,13 @@ impl Generator {
                 ((sex_a, a_age, marital_a), (sex_b, b_age, marital_b))
             };
             d.push(person(first.0, birth_for_age(rng, first.1), "1", first.2, None));
-            d.push(person(second.0, birth_for_age(rng, second.1), relation_b, second.2, None));
+            d.push(person(
+                second.0,
+                birth_for_age(rng, second.1),
+                relation_b,
+                second.2,
+                None,
+            ));
             // Children take the father's surname.
             let father = if d[0].sex == Sex::M { 0 } else { 1 };
             for a in ages {
@@ -331,7 +365,13 @@ impl Generator {
         d
     }
 
-    fn push_parent(&self, rng: &mut SmallRng, d: &mut Vec<Draft>, child_age: u32, foreign: Option<&'static CountryInfo>) {
+    fn push_parent(
+        &self,
+        rng: &mut SmallRng,
+        d: &mut Vec<Draft>,
+        child_age: u32,
+        foreign: Option<&'static CountryInfo>,
+    ) {
         let age = (child_age + rng.random_range(22..36)).min(102);
         let sex = if chance(rng, 0.65) { Sex::F } else { Sex::M };
         // A father shares the intestatario's surname (unless the
@@ -354,7 +394,8 @@ impl Generator {
     /// arrival in Italy); children born later are registered at birth.
     fn residence_dates(&self, rng: &mut SmallRng, d: &mut [Draft]) {
         let head_adult = add_years(d[0].birth_date, 18);
-        let floor = NaiveDate::from_ymd_opt(if d[0].foreign.is_some() { 1992 } else { 1968 }, 1, 1).expect("valid date");
+        let floor = NaiveDate::from_ymd_opt(if d[0].foreign.is_some() { 1992 } else { 1968 }, 1, 1)
+            .expect("valid date");
         let earliest = head_adult.max(floor);
         // The youngest adult of the couple must be adult too.
         let earliest = d
@@ -396,15 +437,30 @@ impl Generator {
             let (birth_place, citizenship) = match draft.foreign {
                 None => (self.italian_birthplace(rng, draft.birth_date), ITALIA_ISTAT),
                 Some(c) if !born_in_italy => {
-                    let citizenship = if chance(rng, 0.1) { ITALIA_ISTAT } else { places::citizenship_code(c) };
+                    let citizenship = if chance(rng, 0.1) {
+                        ITALIA_ISTAT
+                    } else {
+                        places::citizenship_code(c)
+                    };
                     (c.codice_at, citizenship)
                 }
                 Some(c) => {
-                    let citizenship = if chance(rng, 0.15) { ITALIA_ISTAT } else { places::citizenship_code(c) };
+                    let citizenship = if chance(rng, 0.15) {
+                        ITALIA_ISTAT
+                    } else {
+                        places::citizenship_code(c)
+                    };
                     (self.italian_birthplace(rng, draft.birth_date), citizenship)
                 }
             };
-            let tax_code = self.tax_code(rng, &family_name, &given_name, draft.sex, draft.birth_date, birth_place);
+            let tax_code = self.tax_code(
+                rng,
+                &family_name,
+                &given_name,
+                draft.sex,
+                draft.birth_date,
+                birth_place,
+            );
             out.push(Person {
                 id: self.next_person,
                 family_name,
@@ -452,9 +508,17 @@ impl Generator {
         place: &str,
     ) -> String {
         let base = cf::compute(family_name, given_name, sex, birth, place);
-        let mut level: u8 = if chance(rng, OMOCODE_RATE) { rng.random_range(1..=2) } else { 0 };
+        let mut level: u8 = if chance(rng, OMOCODE_RATE) {
+            rng.random_range(1..=2)
+        } else {
+            0
+        };
         loop {
-            let code = if level == 0 { base.clone() } else { cf::omocode(&base, level) };
+            let code = if level == 0 {
+                base.clone()
+            } else {
+                cf::omocode(&base, level)
+            };
             let key: [u8; 16] = code.as_bytes().try_into().unwrap_or([b'?'; 16]);
             if level >= 7 || self.used_codes.insert(key) {
                 return code;
@@ -465,11 +529,14 @@ impl Generator {
 }
 
 fn single_marital(rng: &mut SmallRng, age: u32) -> &'static str {
-    match age {
-        0..=29 => *pick(rng, &["1", "1", "1", "1", "1", "1", "1", "1", "1", "4"]),
-        30..=59 => *pick(rng, &["1", "1", "1", "1", "1", "1", "4", "4", "4", "3"]),
-        _ => *pick(rng, &["3", "3", "3", "3", "1", "1", "4", "4", "4", "1"]),
-    }
+    // Weights of celibe/nubile, vedovo/a, divorziato/a and coniugato/a
+    // (separated people living alone are still married) by age.
+    let weights: [u32; 4] = match age {
+        0..=29 => [94, 0, 3, 3],
+        30..=59 => [62, 4, 19, 15],
+        _ => [20, 52, 14, 14],
+    };
+    ["1", "3", "4", "2"][weighted_index(rng, weights.into_iter())]
 }
 
 fn partner_marital(rng: &mut SmallRng, age: u32) -> &'static str {
@@ -494,11 +561,16 @@ fn children_ages(rng: &mut SmallRng, n: usize) -> Vec<u32> {
     if n == 0 {
         return Vec::new();
     }
-    let youngest_max = 24u32.saturating_sub(2 * n as u32);
+    // Many young adults live with their parents.
+    let youngest_max = 30u32.saturating_sub(2 * n as u32);
     let mut age = rng.random_range(0..=youngest_max);
     let mut ages = vec![age];
     for _ in 1..n {
-        age += if chance(rng, 0.03) { 0 } else { rng.random_range(1..=6) };
+        age += if chance(rng, 0.03) {
+            0
+        } else {
+            rng.random_range(1..=6)
+        };
         ages.push(age);
     }
     ages.reverse();
@@ -512,7 +584,13 @@ fn surname(rng: &mut SmallRng, foreign: Option<&CountryInfo>) -> String {
     }
 }
 
-fn given_name(rng: &mut SmallRng, sex: Sex, birth: NaiveDate, foreign: Option<&CountryInfo>, born_in_italy: bool) -> String {
+fn given_name(
+    rng: &mut SmallRng,
+    sex: Sex,
+    birth: NaiveDate,
+    foreign: Option<&CountryInfo>,
+    born_in_italy: bool,
+) -> String {
     if let Some(c) = foreign {
         // Children born in Italy often get an Italian name (not Chinese
         // families, whose children usually keep a Chinese one here).
@@ -522,7 +600,11 @@ fn given_name(rng: &mut SmallRng, sex: Sex, birth: NaiveDate, foreign: Option<&C
             return (*pick(rng, if sex == Sex::M { f.male } else { f.female })).to_string();
         }
     }
-    let modern = if birth.year() >= 1975 { chance(rng, 0.8) } else { chance(rng, 0.2) };
+    let modern = if birth.year() >= 1975 {
+        chance(rng, 0.8)
+    } else {
+        chance(rng, 0.2)
+    };
     let pool = match (sex, modern) {
         (Sex::M, false) => MALE_CLASSIC,
         (Sex::M, true) => MALE_MODERN,
@@ -560,12 +642,18 @@ mod tests {
             assert_eq!(f.members.iter().filter(|p| p.relation == "1").count(), 1);
             for p in &f.members {
                 assert!(p.birth_date.year() >= OLDEST_BIRTH_YEAR && p.birth_date <= EXTRACTION_DATE);
-                assert!(p.residence_start >= p.birth_date && p.residence_start <= EXTRACTION_DATE, "{p:?}");
+                assert!(
+                    p.residence_start >= p.birth_date && p.residence_start <= EXTRACTION_DATE,
+                    "{p:?}"
+                );
                 if age_of(p.birth_date) < 16 {
                     assert_eq!(p.marital, "1", "{p:?}");
                 }
                 if p.relation == "3" {
-                    assert!(p.birth_date > head.birth_date || f.members[1].birth_date < p.birth_date, "{f:?}");
+                    assert!(
+                        p.birth_date > head.birth_date || f.members[1].birth_date < p.birth_date,
+                        "{f:?}"
+                    );
                 }
                 if p.relation == "2" {
                     assert_eq!((p.marital, head.marital), ("2", "2"));
@@ -590,7 +678,10 @@ mod tests {
         let mut omocodic = 0;
         for p in fams.iter().flat_map(|f| &f.members) {
             let info = cf::parse(&p.tax_code).unwrap_or_else(|e| panic!("{p:?}: {e}"));
-            assert!(cf::consistent_with(&info, p.birth_date, p.sex).is_empty(), "{p:?}");
+            assert!(
+                cf::consistent_with(&info, p.birth_date, p.sex).is_empty(),
+                "{p:?}"
+            );
             assert_eq!(info.birthplace, p.birth_place);
             assert_eq!(info.family_name_code, cf::family_name_code(&p.family_name));
             assert!(seen.insert(p.tax_code.clone()));

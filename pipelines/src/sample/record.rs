@@ -16,7 +16,11 @@ pub(crate) enum Value {
     Date(NaiveDate),
     /// A calendar-impossible date (day, month, year as written), e.g.
     /// 31/02/1985 or month 13.
-    BadDate { year: i32, month: u32, day: u32 },
+    BadDate {
+        year: i32,
+        month: u32,
+        day: u32,
+    },
 }
 
 /// A cell as written to a file.
@@ -49,7 +53,11 @@ impl AddressParts {
         }
         s.push_str(&self.number);
         if let Some(e) = &self.exponent {
-            s.push(if self.style == AddressStyle::Space { ' ' } else { '/' });
+            s.push(if self.style == AddressStyle::Space {
+                ' '
+            } else {
+                '/'
+            });
             s.push_str(e);
         }
         s
@@ -69,7 +77,13 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    pub(crate) fn new(p: &Person, f: &Family, style: AddressStyle, sezioni: u32, note: Option<&'static str>) -> Record {
+    pub(crate) fn new(
+        p: &Person,
+        f: &Family,
+        style: AddressStyle,
+        sezioni: u32,
+        note: Option<&'static str>,
+    ) -> Record {
         let a = &f.address;
         let address = AddressParts {
             dug: a.street.dug.to_string(),
@@ -97,12 +111,18 @@ impl Record {
         r.set(Target::CitizenshipCode, text(p.citizenship));
         r.set(Target::MaritalStatusCode, text(p.marital));
         r.set(Target::ResidentPersonId, Value::Text(format!("{:09}", p.id)));
-        r.set(Target::RegisteredFamilyCode, Value::Text(format!("{:07}", f.code)));
+        r.set(
+            Target::RegisteredFamilyCode,
+            Value::Text(format!("{:07}", f.code)),
+        );
         r.set(Target::ParentalRelationshipTypeCode, text(p.relation));
         r.set(Target::ToponymQualifier, text(a.street.dug));
         r.set(Target::OfficialStreetName, text(a.street.name));
         r.set(Target::StreetNumber, Value::Text(a.number.to_string()));
-        r.set(Target::StreetNumberExponent, a.exponent.map(text).unwrap_or_default());
+        r.set(
+            Target::StreetNumberExponent,
+            a.exponent.map(text).unwrap_or_default(),
+        );
         r.set(Target::PostCode, text(&a.cap));
         r.set(Target::ResidenceStartDate, Value::Date(p.residence_start));
         r.set(Target::FullAddress, Value::Text(r.address.full()));
@@ -171,13 +191,25 @@ mod tests {
 
     #[test]
     fn impossible_dates_follow_the_declared_format() {
-        assert_eq!(format_date_parts("%d/%m/%Y", 1985, 2, 31).as_deref(), Some("31/02/1985"));
-        assert_eq!(format_date_parts("%Y-%m-%d", 1985, 13, 1).as_deref(), Some("1985-13-01"));
-        assert_eq!(format_date_parts("%Y%m%d", 1985, 4, 31).as_deref(), Some("19850431"));
+        assert_eq!(
+            format_date_parts("%d/%m/%Y", 1985, 2, 31).as_deref(),
+            Some("31/02/1985")
+        );
+        assert_eq!(
+            format_date_parts("%Y-%m-%d", 1985, 13, 1).as_deref(),
+            Some("1985-13-01")
+        );
+        assert_eq!(
+            format_date_parts("%Y%m%d", 1985, 4, 31).as_deref(),
+            Some("19850431")
+        );
         assert_eq!(format_date_parts("%d %B %Y", 1985, 4, 31), None);
         let d = NaiveDate::from_ymd_opt(1985, 1, 2).unwrap();
         assert_eq!(format_date(d, "%d.%m.%Y"), "02.01.1985");
-        assert_eq!(format_date_parts("%d.%m.%Y", 1985, 1, 2).unwrap(), format_date(d, "%d.%m.%Y"));
+        assert_eq!(
+            format_date_parts("%d.%m.%Y", 1985, 1, 2).unwrap(),
+            format_date(d, "%d.%m.%Y")
+        );
     }
 
     #[test]

@@ -21,18 +21,27 @@ trait Sink {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SampleError + '_ {
-    move |source| SampleError::Io { path: path.to_path_buf(), source }
+    move |source| SampleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn write_err(path: &Path, e: impl std::fmt::Display) -> SampleError {
-    SampleError::Write { path: path.to_path_buf(), message: e.to_string() }
+    SampleError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, SampleError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
-    Ok(BufWriter::with_capacity(1 << 16, File::create(path).map_err(io_err(path))?))
+    Ok(BufWriter::with_capacity(
+        1 << 16,
+        File::create(path).map_err(io_err(path))?,
+    ))
 }
 
 fn cell_text(c: &Cell) -> Option<String> {
@@ -70,7 +79,15 @@ struct Part {
 
 impl SourceWriter {
     pub(crate) fn new(plan: SourcePlan, bom: bool) -> SourceWriter {
-        SourceWriter { plan, parts: BTreeMap::new(), page: 1, bom, files: Vec::new(), boms: 0, rows: 0 }
+        SourceWriter {
+            plan,
+            parts: BTreeMap::new(),
+            page: 1,
+            bom,
+            files: Vec::new(),
+            boms: 0,
+            rows: 0,
+        }
     }
 
     /// The number of the next data row in the file of `municipio`'s part.
@@ -79,7 +96,10 @@ impl SourceWriter {
             (Split::Municipi, Some(m)) => format!("municipio_{m}"),
             (Split::Pages(max), _) => {
                 let name = format!("parte_{}", self.page);
-                let full = self.parts.get(&name).is_some_and(|p| p.rows > 0 && p.rows + rows > max);
+                let full = self
+                    .parts
+                    .get(&name)
+                    .is_some_and(|p| p.rows > 0 && p.rows + rows > max);
                 if full {
                     self.page += 1;
                     format!("parte_{}", self.page)
@@ -177,9 +197,11 @@ enum TextEncoding {
 struct CsvSink {
     path: PathBuf,
     out: BufWriter<File>,
-    csv: csv::Writer<Vec<u8>>,
     encoding: TextEncoding,
     delimiter: char,
+    quote: char,
+    eol: &'static str,
+    line: String,
 }
 
 impl CsvSink {
@@ -190,27 +212,25 @@ impl CsvSink {
             EncodingSpec::Utf16 => TextEncoding::Utf16Le,
         };
         let delimiter = plan.read.delimiter.unwrap_or(';');
-        let ascii = |c: char, what: &str| {
-            u8::try_from(c).ok().filter(u8::is_ascii).ok_or_else(|| write_err(path, format!("the {what} must be ASCII")))
-        };
         // Windows software writes CRLF; the others LF.
-        let terminator = match encoding {
-            TextEncoding::Utf8 => csv::Terminator::Any(b'\n'),
-            _ => csv::Terminator::CRLF,
+        let eol = match encoding {
+            TextEncoding::Utf8 => "\n",
+            _ => "\r\n",
         };
-        let csv = csv::WriterBuilder::new()
-            .delimiter(ascii(delimiter, "delimiter")?)
-            .quote(ascii(plan.read.quote, "quote")?)
-            .terminator(terminator)
-            .flexible(true)
-            .from_writer(Vec::with_capacity(4096));
-        let mut sink = CsvSink { path: path.to_path_buf(), out: create(path)?, csv, encoding, delimiter };
+        let mut sink = CsvSink {
+            path: path.to_path_buf(),
+            out: create(path)?,
+            encoding,
+            delimiter,
+            quote: plan.read.quote,
+            eol,
+            line: String::with_capacity(512),
+        };
         match encoding {
             TextEncoding::Utf8 if bom => sink.raw(b"\xEF\xBB\xBF")?,
             TextEncoding::Utf16Le => sink.raw(b"\xFF\xFE")?,
             _ => {}
         }
-        let eol = if matches!(terminator, csv::Terminator::CRLF) { "\r\n" } else { "\n" };
         for t in &plan.titles {
             sink.text(&format!("{t}{eol}"))?;
         }
@@ -234,12 +254,32 @@ impl CsvSink {
         .map_err(io_err(&self.path))
     }
 
+    /// Writes one record, quoting fields that contain the delimiter, the
+    /// quote or a line break (quotes doubled), as RFC 4180 readers expect.
     fn record<'a>(&mut self, fields: impl IntoIterator<Item = &'a str>) -> Result<(), SampleError> {
-        self.csv.write_record(fields).map_err(|e| write_err(&self.path, e))?;
-        self.csv.flush().map_err(io_err(&self.path))?;
-        let buf = std::mem::take(self.csv.get_mut());
-        let s = String::from_utf8(buf).map_err(|e| write_err(&self.path, e))?;
-        self.text(&s)
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        for (i, f) in fields.into_iter().enumerate() {
+            if i > 0 {
+                line.push(self.delimiter);
+            }
+            if f.contains([self.delimiter, self.quote, '\r', '\n']) {
+                line.push(self.quote);
+                for c in f.chars() {
+                    if c == self.quote {
+                        line.push(c);
+                    }
+                    line.push(c);
+                }
+                line.push(self.quote);
+            } else {
+                line.push_str(f);
+            }
+        }
+        line.push_str(self.eol);
+        let r = self.text(&line);
+        self.line = line;
+        r
     }
 }
 
@@ -248,11 +288,13 @@ impl Sink for CsvSink {
         let mut fields: Vec<String> = cells.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
         if ragged && fields.len() >= 2 {
             // A separator lost between the last two non-empty fields.
-            let i = (1..fields.len()).rev().find(|&i| !fields[i].is_empty()).unwrap_or(fields.len() - 1);
+            let i = (1..fields.len())
+                .rev()
+                .find(|&i| !fields[i].is_empty())
+                .unwrap_or(fields.len() - 1);
             let merged = fields.remove(i);
             fields[i - 1].push_str(&merged);
         }
-        debug_assert!(fields.iter().all(|f| !f.contains(self.delimiter) || !ragged));
         self.record(fields.iter().map(String::as_str))
     }
 
@@ -290,12 +332,24 @@ impl XlsxSink {
         let created = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
             .map_err(|e| write_err(path, e))?;
         let author = plan.layout.map(|l| l.gestionale).unwrap_or("metrodati sample");
-        workbook.set_properties(&DocProperties::new().set_author(author).set_creation_datetime(&created));
+        workbook.set_properties(
+            &DocProperties::new()
+                .set_author(author)
+                .set_creation_datetime(&created),
+        );
         let (names, sheet) = sheet_names(&plan.read.sheet, "Foglio1");
         for n in &names {
-            workbook.add_worksheet().set_name(n).map_err(|e| write_err(path, e))?;
+            workbook
+                .add_worksheet()
+                .set_name(n)
+                .map_err(|e| write_err(path, e))?;
         }
-        let mut sink = XlsxSink { path: path.to_path_buf(), workbook, sheet, next_row: 0 };
+        let mut sink = XlsxSink {
+            path: path.to_path_buf(),
+            workbook,
+            sheet,
+            next_row: 0,
+        };
         for t in plan.titles.clone() {
             let row = [if t.is_empty() { Cell::Null } else { Cell::Str(t) }];
             sink.put(&row)?;
@@ -306,10 +360,14 @@ impl XlsxSink {
     }
 
     fn put(&mut self, cells: &[Cell]) -> Result<(), SampleError> {
-        let ws = self.workbook.worksheet_from_index(self.sheet).map_err(|e| write_err(&self.path, e))?;
+        let ws = self
+            .workbook
+            .worksheet_from_index(self.sheet)
+            .map_err(|e| write_err(&self.path, e))?;
         for (c, cell) in cells.iter().enumerate() {
             if let Some(s) = cell_text(cell) {
-                ws.write_string(self.next_row, c as u16, s).map_err(|e| write_err(&self.path, e))?;
+                ws.write_string(self.next_row, c as u16, s)
+                    .map_err(|e| write_err(&self.path, e))?;
             }
         }
         self.next_row += 1;
@@ -437,7 +495,11 @@ impl OdsSink {
         buf.push_str("<table:table table:name=\"");
         xml_escape(&names[sheet], &mut buf);
         buf.push_str("\">\n");
-        let mut sink = OdsSink { path: path.to_path_buf(), zip, buf };
+        let mut sink = OdsSink {
+            path: path.to_path_buf(),
+            zip,
+            buf,
+        };
         for t in plan.titles.clone() {
             sink.put(&[if t.is_empty() { Cell::Null } else { Cell::Str(t) }])?;
         }
@@ -452,7 +514,8 @@ impl OdsSink {
             match cell_text(c) {
                 None => self.buf.push_str("<table:table-cell/>"),
                 Some(s) => {
-                    self.buf.push_str("<table:table-cell office:value-type=\"string\"><text:p>");
+                    self.buf
+                        .push_str("<table:table-cell office:value-type=\"string\"><text:p>");
                     ods_text(&s, &mut self.buf);
                     self.buf.push_str("</text:p></table:table-cell>");
                 }
@@ -466,7 +529,9 @@ impl OdsSink {
     }
 
     fn flush_buf(&mut self) -> Result<(), SampleError> {
-        self.zip.write_all(self.buf.as_bytes()).map_err(io_err(&self.path))?;
+        self.zip
+            .write_all(self.buf.as_bytes())
+            .map_err(io_err(&self.path))?;
         self.buf.clear();
         Ok(())
     }
@@ -478,7 +543,8 @@ impl Sink for OdsSink {
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), SampleError> {
-        self.buf.push_str("</table:table>\n</office:spreadsheet></office:body></office:document-content>\n");
+        self.buf
+            .push_str("</table:table>\n</office:spreadsheet></office:body></office:document-content>\n");
         self.flush_buf()?;
         let path = self.path.clone();
         let mut out = self.zip.finish().map_err(|e| write_err(&path, e))?;
@@ -489,7 +555,7 @@ impl Sink for OdsSink {
 // ---------------------------------------------------------------- Parquet
 
 /// Rows buffered per Parquet row group.
-const PARQUET_CHUNK: usize = 50_000;
+const PARQUET_CHUNK: usize = 16_384;
 
 enum ColBuf {
     Str(Vec<Option<String>>),
@@ -532,7 +598,13 @@ impl ParquetSink {
             .set_parallel(false)
             .batched(&schema)
             .map_err(|e| write_err(path, e))?;
-        Ok(ParquetSink { path: path.to_path_buf(), names, cols, writer, buffered: 0 })
+        Ok(ParquetSink {
+            path: path.to_path_buf(),
+            names,
+            cols,
+            writer,
+            buffered: 0,
+        })
     }
 
     fn flush(&mut self) -> Result<(), SampleError> {
@@ -551,7 +623,9 @@ impl ParquetSink {
             columns.push(col);
         }
         let df = DataFrame::new(self.buffered, columns).map_err(|e| write_err(&self.path, e))?;
-        self.writer.write_batch(&df).map_err(|e| write_err(&self.path, e))?;
+        self.writer
+            .write_batch(&df)
+            .map_err(|e| write_err(&self.path, e))?;
         self.buffered = 0;
         Ok(())
     }
@@ -598,13 +672,22 @@ struct JsonSink {
 
 impl JsonSink {
     fn create(plan: &SourcePlan, path: &Path, header: &[String]) -> Result<JsonSink, SampleError> {
-        let keys = header.iter().map(|h| serde_json::to_string(h).unwrap_or_default()).collect();
+        let keys = header
+            .iter()
+            .map(|h| serde_json::to_string(h).unwrap_or_default())
+            .collect();
         let array = plan.format == Format::Json;
         let mut out = create(path)?;
         if array {
             out.write_all(b"[").map_err(io_err(path))?;
         }
-        Ok(JsonSink { path: path.to_path_buf(), out, keys, array, first: true })
+        Ok(JsonSink {
+            path: path.to_path_buf(),
+            out,
+            keys,
+            array,
+            first: true,
+        })
     }
 }
 

@@ -1,0 +1,278 @@
+//! End-to-end tests of the `metrodati` binary on a small generated sample:
+//! sample → run → catalog, store and quarantine; reruns; atomic partitions.
+
+use metrodati_catalog::{Catalog, RunFilter, SourceStatus};
+use metrodati_pipelines::config::SourceDefinition;
+use metrodati_pipelines::store::{file_sha256, partition_file, read_partition};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared() -> PathBuf {
+    std::env::var_os("METRODATI_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
+}
+
+/// A data folder with its own settings file pointing at the repository's
+/// source definitions and jobs, and at the ANPR archive in shared/.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = shared().join("refdata/ANPR_archivio_comuni.csv");
+        assert!(archive.exists(), "ANPR archive missing at {}", archive.display());
+        let settings = format!(
+            "data_dir = \"data\"\nsources_dir = \"{}\"\njobs_file = \"{}\"\nanpr_archive = \"{}\"\n",
+            root().join("comuni").display(),
+            root().join("jobs.toml").display(),
+            archive.display()
+        );
+        std::fs::write(dir.path().join("metrodati.toml"), settings).unwrap();
+        Env { dir }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn store(&self) -> PathBuf {
+        self.data().join("store")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_metrodati"));
+        c.arg("--config").arg(self.dir.path().join("metrodati.toml")).args(args);
+        c.env_remove("METRODATI_DATA_DIR").env_remove("METRODATI_ANPR_ARCHIVE");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args).output().unwrap();
+        let text = format!(
+            "metrodati {args:?}\nstatus {:?}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.code().is_some(), "{text}");
+        eprintln!("{text}");
+        out
+    }
+
+    fn catalog(&self) -> Catalog {
+        Catalog::open(&self.data().join("catalog.sqlite")).unwrap()
+    }
+}
+
+/// Milano plus the first comune of every other format, so that every reader
+/// is exercised end to end.
+fn comuni_of_every_format() -> Vec<String> {
+    let (defs, errors) = SourceDefinition::load_dir(&root().join("comuni"));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(defs.len(), 133);
+    let mut picked = vec!["015146".to_string()];
+    let mut formats = BTreeSet::new();
+    for d in &defs {
+        let f: Vec<String> = d.anagrafe.iter().map(|s| format!("{}/{:?}", s.read.format, s.read.encoding)).collect();
+        for k in f {
+            if formats.insert(k) && !picked.contains(&d.istat().to_string()) {
+                picked.push(d.istat().to_string());
+            }
+        }
+    }
+    picked.sort();
+    picked
+}
+
+#[test]
+fn sample_run_accounts_for_every_row_and_reruns_do_no_work() {
+    let env = Env::new();
+    let comuni = comuni_of_every_format();
+    let list = comuni.join(",");
+    assert!(env.run(&["sample", "--scale", "0.002", "--comuni", &list]).status.success());
+    let out = env.run(&["run", "anagrafe", "--comuni", &list]);
+    assert!(out.status.success(), "the sample must not fail any comune");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("= written"), "accounting printed: {stdout}");
+
+    let cat = env.catalog();
+    let runs = cat.runs(&RunFilter::default()).unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = runs[0].id;
+    let sources = cat.sources(run).unwrap();
+    let seen: BTreeSet<&str> = sources.iter().map(|s| s.comune.as_str()).collect();
+    assert_eq!(seen.len(), comuni.len());
+    let mut quarantined = 0;
+    for s in &sources {
+        assert_eq!(s.status, SourceStatus::Processed, "{s:?}");
+        assert!(s.rows_read > 0, "{s:?}");
+        assert_eq!(s.rows_read, s.rows_written + s.rows_quarantined, "{s:?}");
+        quarantined += s.rows_quarantined;
+    }
+    assert!(quarantined > 0, "the sample's defects must be caught");
+    // Store: every partition readable, persona rows = rows written.
+    for c in &comuni {
+        let written: u64 = sources.iter().filter(|s| &s.comune == c).map(|s| s.rows_written).sum();
+        let persona = read_partition(&partition_file(&env.store(), "persona", c)).unwrap();
+        assert_eq!(persona.height() as u64, written, "comune {c}");
+        let residenza = read_partition(&partition_file(&env.store(), "residenza", c)).unwrap();
+        assert_eq!(residenza.height(), persona.height());
+        let famiglia = read_partition(&partition_file(&env.store(), "famiglia", c)).unwrap();
+        assert!(famiglia.height() > 0 && famiglia.height() <= persona.height());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(partition_file(&env.store(), "persona", c)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "personal data must be private");
+        }
+    }
+    // Quarantine files exist, are private, and name rule codes.
+    let q = cat.quality(run).unwrap();
+    let rules: BTreeSet<String> = q.iter().map(|(_, _, r)| r.rule.clone()).collect();
+    for expected in ["cf_check_char", "duplicate_row"] {
+        assert!(rules.contains(expected), "rule {expected} not found in {rules:?}");
+    }
+    let xlsx: Vec<&String> = sources.iter().filter_map(|s| s.quarantine_path.as_ref()).collect();
+    assert!(!xlsx.is_empty());
+    for p in xlsx {
+        assert!(Path::new(p).exists(), "{p}");
+    }
+    // Datasets and lineage.
+    let ds = cat.datasets().unwrap();
+    let persona = ds.iter().find(|d| d.name == "interop.persona").unwrap();
+    assert_eq!(persona.partitions as usize, comuni.len());
+    let v = cat.versions("interop.persona", Some("comune=015146")).unwrap();
+    assert_eq!(v.len(), 1);
+    assert!(!cat.lineage_of(v[0].id).unwrap().is_empty());
+
+    // A rerun with unchanged inputs does no work.
+    let before: Vec<(PathBuf, std::time::SystemTime)> = comuni
+        .iter()
+        .map(|c| {
+            let p = partition_file(&env.store(), "persona", c);
+            let m = std::fs::metadata(&p).unwrap().modified().unwrap();
+            (p, m)
+        })
+        .collect();
+    let out = env.run(&["run", "anagrafe", "--comuni", &list]);
+    assert!(out.status.success());
+    let cat = env.catalog();
+    let runs = cat.runs(&RunFilter::default()).unwrap();
+    let second = cat.sources(runs[0].id).unwrap();
+    assert!(second.iter().all(|s| s.status == SourceStatus::Unchanged), "{second:?}");
+    for (p, m) in before {
+        assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), m, "{} rewritten", p.display());
+    }
+    assert_eq!(cat.versions("interop.persona", Some("comune=015146")).unwrap().len(), 1);
+}
+
+#[test]
+fn changed_inputs_give_the_same_outputs_as_a_fresh_run() {
+    let comune = "015146";
+    let a = Env::new();
+    assert!(a.run(&["sample", "--scale", "0.001", "--comuni", comune]).status.success());
+    assert!(a.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    // New inputs (another seed), processed incrementally...
+    assert!(a.run(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune]).status.success());
+    assert!(a.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    // ...and from scratch.
+    let b = Env::new();
+    assert!(b.run(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune]).status.success());
+    assert!(b.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    for table in ["persona", "famiglia", "residenza"] {
+        let fa = file_sha256(&partition_file(&a.store(), table, comune)).unwrap();
+        let fb = file_sha256(&partition_file(&b.store(), table, comune)).unwrap();
+        assert_eq!(fa, fb, "{table} differs between incremental and fresh run");
+    }
+    assert_eq!(a.catalog().versions("interop.persona", Some("comune=015146")).unwrap().len(), 2);
+}
+
+#[test]
+fn killing_a_run_never_exposes_a_partial_partition() {
+    let comune = "015146";
+    let env = Env::new();
+    assert!(env.run(&["sample", "--scale", "0.01", "--comuni", comune]).status.success());
+    assert!(env.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    let file = partition_file(&env.store(), "persona", comune);
+    let old = file_sha256(&file).unwrap();
+    // New inputs; kill the run at increasing delays, checking the partition each time.
+    assert!(env.run(&["sample", "--scale", "0.01", "--seed", "99", "--comuni", comune]).status.success());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut reads = 0u64;
+    let mut observed = Vec::new();
+    std::thread::scope(|s| {
+        // A reader that keeps opening the partition while runs are killed.
+        let reader = s.spawn(|| {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let df = read_partition(&file).expect("partition always readable");
+                assert!(df.height() > 0);
+                n += 1;
+            }
+            n
+        });
+        for i in 0..8u64 {
+            let mut child = env
+                .cmd(&["run", "anagrafe", "--comuni", comune, "--force", "--batch-rows", "500"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(150 + 120 * i));
+            let _ = child.kill();
+            let _ = child.wait();
+            let h = file_sha256(&file).unwrap();
+            let df = read_partition(&file).expect("partition readable after kill");
+            assert!(df.height() > 0);
+            observed.push(h);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        reads = reader.join().unwrap();
+    });
+    assert!(reads > 0);
+    // A complete run afterwards succeeds and removes leftover temporary files.
+    assert!(env.run(&["run", "anagrafe", "--comuni", comune, "--force"]).status.success());
+    let new = file_sha256(&file).unwrap();
+    assert_ne!(new, old, "new inputs give a new partition");
+    // Deterministic output: every state seen after a kill is the old or the new partition.
+    for h in &observed {
+        assert!(h == &old || h == &new, "a partial or mixed partition was visible: {h}");
+    }
+    let dir = file.parent().unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn check_reports_errors_with_file_line_and_key() {
+    let env = Env::new();
+    let sources = env.dir.path().join("comuni");
+    std::fs::create_dir_all(&sources).unwrap();
+    let good = std::fs::read_to_string(root().join("comuni/015002.toml")).unwrap();
+    std::fs::write(sources.join("015002.toml"), good.replacen("tax_code", "codice_fiscale", 1)).unwrap();
+    let jobs = env.dir.path().join("jobs.toml");
+    std::fs::write(&jobs, "[jobs.x]\npipeline = \"nope\"\ncomuni = [\"015002\"]\n").unwrap();
+    std::fs::write(
+        env.dir.path().join("metrodati.toml"),
+        format!("sources_dir = \"comuni\"\njobs_file = \"jobs.toml\"\n"),
+    )
+    .unwrap();
+    let out = env.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("jobs.toml:2: key `jobs.x.pipeline`"), "{err}");
+    assert!(err.contains("015002.toml:") && err.contains("codice_fiscale"), "{err}");
+    // The repository's own configuration is valid.
+    let out = Command::new(env!("CARGO_BIN_EXE_metrodati")).current_dir(root()).arg("check").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
