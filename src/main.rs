@@ -51,16 +51,14 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     progress::init_logging(cli.verbose);
-    let settings = match metrodati_pipelines::config::Settings::load(
-        cli.config.as_deref(),
-        cli.data_dir.as_deref(),
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let settings =
+        match metrodati_pipelines::config::Settings::load(cli.config.as_deref(), cli.data_dir.as_deref()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
     let result = match cli.command {
         Command::Sample(a) => commands::sample::run(&settings, a),
         Command::Run(a) => commands::run::run(&settings, a),

@@ -13,7 +13,9 @@ fn root() -> PathBuf {
 }
 
 fn shared() -> PathBuf {
-    std::env::var_os("METRODATI_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"))
+    std::env::var_os("METRODATI_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"))
 }
 
 /// A data folder with its own settings file pointing at the repository's
@@ -47,8 +49,11 @@ impl Env {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_metrodati"));
-        c.arg("--config").arg(self.dir.path().join("metrodati.toml")).args(args);
-        c.env_remove("METRODATI_DATA_DIR").env_remove("METRODATI_ANPR_ARCHIVE");
+        c.arg("--config")
+            .arg(self.dir.path().join("metrodati.toml"))
+            .args(args);
+        c.env_remove("METRODATI_DATA_DIR")
+            .env_remove("METRODATI_ANPR_ARCHIVE");
         c
     }
 
@@ -79,7 +84,11 @@ fn comuni_of_every_format() -> Vec<String> {
     let mut picked = vec!["015146".to_string()];
     let mut formats = BTreeSet::new();
     for d in &defs {
-        let f: Vec<String> = d.anagrafe.iter().map(|s| format!("{}/{:?}", s.read.format, s.read.encoding)).collect();
+        let f: Vec<String> = d
+            .anagrafe
+            .iter()
+            .map(|s| format!("{}/{:?}", s.read.format, s.read.encoding))
+            .collect();
         for k in f {
             if formats.insert(k) && !picked.contains(&d.istat().to_string()) {
                 picked.push(d.istat().to_string());
@@ -95,7 +104,10 @@ fn sample_run_accounts_for_every_row_and_reruns_do_no_work() {
     let env = Env::new();
     let comuni = comuni_of_every_format();
     let list = comuni.join(",");
-    assert!(env.run(&["sample", "--scale", "0.002", "--comuni", &list]).status.success());
+    assert!(env
+        .run(&["sample", "--scale", "0.002", "--comuni", &list])
+        .status
+        .success());
     let out = env.run(&["run", "anagrafe", "--comuni", &list]);
     assert!(out.status.success(), "the sample must not fail any comune");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -118,7 +130,11 @@ fn sample_run_accounts_for_every_row_and_reruns_do_no_work() {
     assert!(quarantined > 0, "the sample's defects must be caught");
     // Store: every partition readable, persona rows = rows written.
     for c in &comuni {
-        let written: u64 = sources.iter().filter(|s| &s.comune == c).map(|s| s.rows_written).sum();
+        let written: u64 = sources
+            .iter()
+            .filter(|s| &s.comune == c)
+            .map(|s| s.rows_written)
+            .sum();
         let persona = read_partition(&partition_file(&env.store(), "persona", c)).unwrap();
         assert_eq!(persona.height() as u64, written, "comune {c}");
         let residenza = read_partition(&partition_file(&env.store(), "residenza", c)).unwrap();
@@ -128,7 +144,10 @@ fn sample_run_accounts_for_every_row_and_reruns_do_no_work() {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(partition_file(&env.store(), "persona", c)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(partition_file(&env.store(), "persona", c))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "personal data must be private");
         }
     }
@@ -138,7 +157,10 @@ fn sample_run_accounts_for_every_row_and_reruns_do_no_work() {
     for expected in ["cf_check_char", "duplicate_row"] {
         assert!(rules.contains(expected), "rule {expected} not found in {rules:?}");
     }
-    let xlsx: Vec<&String> = sources.iter().filter_map(|s| s.quarantine_path.as_ref()).collect();
+    let xlsx: Vec<&String> = sources
+        .iter()
+        .filter_map(|s| s.quarantine_path.as_ref())
+        .collect();
     assert!(!xlsx.is_empty());
     for p in xlsx {
         assert!(Path::new(p).exists(), "{p}");
@@ -165,44 +187,83 @@ fn sample_run_accounts_for_every_row_and_reruns_do_no_work() {
     let cat = env.catalog();
     let runs = cat.runs(&RunFilter::default()).unwrap();
     let second = cat.sources(runs[0].id).unwrap();
-    assert!(second.iter().all(|s| s.status == SourceStatus::Unchanged), "{second:?}");
+    assert!(
+        second.iter().all(|s| s.status == SourceStatus::Unchanged),
+        "{second:?}"
+    );
     for (p, m) in before {
-        assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), m, "{} rewritten", p.display());
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().modified().unwrap(),
+            m,
+            "{} rewritten",
+            p.display()
+        );
     }
-    assert_eq!(cat.versions("interop.persona", Some("comune=015146")).unwrap().len(), 1);
+    assert_eq!(
+        cat.versions("interop.persona", Some("comune=015146"))
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn changed_inputs_give_the_same_outputs_as_a_fresh_run() {
     let comune = "015146";
     let a = Env::new();
-    assert!(a.run(&["sample", "--scale", "0.001", "--comuni", comune]).status.success());
+    assert!(a
+        .run(&["sample", "--scale", "0.001", "--comuni", comune])
+        .status
+        .success());
     assert!(a.run(&["run", "anagrafe", "--comuni", comune]).status.success());
     // New inputs (another seed), processed incrementally...
-    assert!(a.run(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune]).status.success());
+    assert!(a
+        .run(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune])
+        .status
+        .success());
     assert!(a.run(&["run", "anagrafe", "--comuni", comune]).status.success());
     // ...and from scratch.
     let b = Env::new();
-    assert!(b.run(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune]).status.success());
+    assert!(b
+        .run(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune])
+        .status
+        .success());
     assert!(b.run(&["run", "anagrafe", "--comuni", comune]).status.success());
     for table in ["persona", "famiglia", "residenza"] {
         let fa = file_sha256(&partition_file(&a.store(), table, comune)).unwrap();
         let fb = file_sha256(&partition_file(&b.store(), table, comune)).unwrap();
         assert_eq!(fa, fb, "{table} differs between incremental and fresh run");
     }
-    assert_eq!(a.catalog().versions("interop.persona", Some("comune=015146")).unwrap().len(), 2);
+    assert_eq!(
+        a.catalog()
+            .versions("interop.persona", Some("comune=015146"))
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
 fn killing_a_run_never_exposes_a_partial_partition() {
     let comune = "015146";
     let env = Env::new();
-    assert!(env.run(&["sample", "--scale", "0.01", "--comuni", comune]).status.success());
-    assert!(env.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    assert!(env
+        .run(&["sample", "--scale", "0.01", "--comuni", comune])
+        .status
+        .success());
+    let started = std::time::Instant::now();
+    assert!(env
+        .run(&["run", "anagrafe", "--comuni", comune, "--batch-rows", "500"])
+        .status
+        .success());
+    let full_run = started.elapsed();
     let file = partition_file(&env.store(), "persona", comune);
     let old = file_sha256(&file).unwrap();
     // New inputs; kill the run at increasing delays, checking the partition each time.
-    assert!(env.run(&["sample", "--scale", "0.01", "--seed", "99", "--comuni", comune]).status.success());
+    assert!(env
+        .run(&["sample", "--scale", "0.01", "--seed", "99", "--comuni", comune])
+        .status
+        .success());
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut reads = 0u64;
     let mut observed = Vec::new();
@@ -214,17 +275,31 @@ fn killing_a_run_never_exposes_a_partial_partition() {
                 let df = read_partition(&file).expect("partition always readable");
                 assert!(df.height() > 0);
                 n += 1;
+                // Leave the CPU to the run being killed.
+                std::thread::sleep(std::time::Duration::from_millis(25));
             }
             n
         });
         for i in 0..8u64 {
             let mut child = env
-                .cmd(&["run", "anagrafe", "--comuni", comune, "--force", "--batch-rows", "500"])
+                .cmd(&[
+                    "run",
+                    "anagrafe",
+                    "--comuni",
+                    comune,
+                    "--force",
+                    "--batch-rows",
+                    "500",
+                ])
                 .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
+                .stderr(std::fs::File::create(env.dir.path().join(format!("kill-{i}.log"))).unwrap())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(150 + 120 * i));
+            // From early in the run to after its end.
+            std::thread::sleep(full_run.mul_f64(0.1 + 0.25 * i as f64));
+            if let Ok(Some(status)) = child.try_wait() {
+                eprintln!("run {i} ended by itself: {status}");
+            }
             let _ = child.kill();
             let _ = child.wait();
             let h = file_sha256(&file).unwrap();
@@ -237,12 +312,44 @@ fn killing_a_run_never_exposes_a_partial_partition() {
     });
     assert!(reads > 0);
     // A complete run afterwards succeeds and removes leftover temporary files.
-    assert!(env.run(&["run", "anagrafe", "--comuni", comune, "--force"]).status.success());
+    assert!(env
+        .run(&[
+            "run",
+            "anagrafe",
+            "--comuni",
+            comune,
+            "--force",
+            "--batch-rows",
+            "500"
+        ])
+        .status
+        .success());
     let new = file_sha256(&file).unwrap();
     assert_ne!(new, old, "new inputs give a new partition");
+    eprintln!(
+        "after each kill: {:?}",
+        observed
+            .iter()
+            .map(|h| if h == &old {
+                "old"
+            } else if h == &new {
+                "new"
+            } else {
+                "OTHER"
+            })
+            .collect::<Vec<_>>()
+    );
+    // At least the first kill interrupted a run before its commit, or the test proves nothing.
+    assert_eq!(
+        observed[0], old,
+        "the first kill came after the run had finished; lengthen the input"
+    );
     // Deterministic output: every state seen after a kill is the old or the new partition.
     for h in &observed {
-        assert!(h == &old || h == &new, "a partial or mixed partition was visible: {h}");
+        assert!(
+            h == &old || h == &new,
+            "a partial or mixed partition was visible: {h}"
+        );
     }
     let dir = file.parent().unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(dir)
@@ -259,20 +366,31 @@ fn check_reports_errors_with_file_line_and_key() {
     let sources = env.dir.path().join("comuni");
     std::fs::create_dir_all(&sources).unwrap();
     let good = std::fs::read_to_string(root().join("comuni/015002.toml")).unwrap();
-    std::fs::write(sources.join("015002.toml"), good.replacen("tax_code", "codice_fiscale", 1)).unwrap();
+    std::fs::write(
+        sources.join("015002.toml"),
+        good.replacen("tax_code", "codice_fiscale", 1),
+    )
+    .unwrap();
     let jobs = env.dir.path().join("jobs.toml");
     std::fs::write(&jobs, "[jobs.x]\npipeline = \"nope\"\ncomuni = [\"015002\"]\n").unwrap();
     std::fs::write(
         env.dir.path().join("metrodati.toml"),
-        format!("sources_dir = \"comuni\"\njobs_file = \"jobs.toml\"\n"),
+        "sources_dir = \"comuni\"\njobs_file = \"jobs.toml\"\n",
     )
     .unwrap();
     let out = env.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("jobs.toml:2: key `jobs.x.pipeline`"), "{err}");
-    assert!(err.contains("015002.toml:") && err.contains("codice_fiscale"), "{err}");
+    assert!(
+        err.contains("015002.toml:") && err.contains("codice_fiscale"),
+        "{err}"
+    );
     // The repository's own configuration is valid.
-    let out = Command::new(env!("CARGO_BIN_EXE_metrodati")).current_dir(root()).arg("check").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_metrodati"))
+        .current_dir(root())
+        .arg("check")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

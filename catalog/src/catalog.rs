@@ -11,8 +11,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 use crate::error::{CatalogError, Context};
 use crate::schema;
 use crate::types::{
-    DatasetInfo, DatasetSummary, LineageEdge, NewVersion, QualityResult, RunFilter, RunId,
-    RunRecord, RunStatus, SourceAccounting, SourceStatus, Trigger, VersionId, VersionRecord,
+    DatasetInfo, DatasetSummary, LineageEdge, NewVersion, QualityResult, RunFilter, RunId, RunRecord,
+    RunStatus, SourceAccounting, SourceStatus, Trigger, VersionId, VersionRecord,
 };
 
 type Result<T> = std::result::Result<T, CatalogError>;
@@ -284,8 +284,7 @@ impl Catalog {
     /// open, in a savepoint inside the caller's [`Catalog::transaction`].
     fn atomically<T>(&self, op: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         if self.conn.is_autocommit() {
-            let tx =
-                Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).ctx(op)?;
+            let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).ctx(op)?;
             let out = f()?;
             tx.commit().ctx(op)?;
             Ok(out)
@@ -316,13 +315,7 @@ impl Catalog {
 
     /// Records a new run: status `running`, `started_at` now, attempt 1.
     /// `params_json` must be valid JSON (an empty string is stored as `{}`).
-    pub fn start_run(
-        &self,
-        job: &str,
-        pipeline: &str,
-        trigger: Trigger,
-        params_json: &str,
-    ) -> Result<RunId> {
+    pub fn start_run(&self, job: &str, pipeline: &str, trigger: Trigger, params_json: &str) -> Result<RunId> {
         const OP: &str = "start_run";
         non_empty(OP, "job", job)?;
         let params = if params_json.trim().is_empty() {
@@ -365,19 +358,14 @@ impl Catalog {
         self.atomically(OP, || {
             let current: Option<(RunStatus, String)> = self
                 .conn
-                .query_row(
-                    "SELECT status, started_at FROM runs WHERE id = ?1",
-                    [run],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .query_row("SELECT status, started_at FROM runs WHERE id = ?1", [run], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()
                 .ctx(OP)?;
             let (current, started_at) = current.ok_or(CatalogError::RunNotFound(run))?;
             if current != RunStatus::Running {
-                return Err(CatalogError::RunNotRunning {
-                    run,
-                    status: current,
-                });
+                return Err(CatalogError::RunNotRunning { run, status: current });
             }
             let now = Utc::now();
             // Clamp: clocks of different hosts writing the same catalog may
@@ -517,9 +505,7 @@ impl Catalog {
         {
             let mut st = self
                 .conn
-                .prepare_cached(
-                    "SELECT comune, source, repair, count FROM source_repairs WHERE run_id = ?1",
-                )
+                .prepare_cached("SELECT comune, source, repair, count FROM source_repairs WHERE run_id = ?1")
                 .ctx(OP)?;
             let rows = st
                 .query_map([run], |r| {
@@ -888,9 +874,7 @@ impl Catalog {
                 Some(p) if p != run => {
                     return Err(CatalogError::InvalidInput {
                         op: OP,
-                        message: format!(
-                            "version {output} was produced by run {p}, not by run {run}"
-                        ),
+                        message: format!("version {output} was produced by run {p}, not by run {run}"),
                     })
                 }
                 Some(_) => {}
@@ -903,13 +887,7 @@ impl Catalog {
                      ON CONFLICT (output_version_id, input_url, input_fingerprint) DO NOTHING",
                 )
                 .and_then(|mut st| {
-                    st.execute(params![
-                        run,
-                        input_url,
-                        input_fingerprint,
-                        output,
-                        now_rfc3339()
-                    ])
+                    st.execute(params![run, input_url, input_fingerprint, output, now_rfc3339()])
                 })
                 .ctx(OP)?;
             Ok(())
@@ -941,10 +919,7 @@ impl Catalog {
 
     /// Every dataset version made (in any run, from any fingerprint) from
     /// `input_url`, as (version id, dataset, partition), newest first.
-    pub fn outputs_of_input(
-        &self,
-        input_url: &str,
-    ) -> Result<Vec<(VersionId, String, Option<String>)>> {
+    pub fn outputs_of_input(&self, input_url: &str) -> Result<Vec<(VersionId, String, Option<String>)>> {
         const OP: &str = "outputs_of_input";
         let mut st = self
             .conn

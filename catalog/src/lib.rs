@@ -49,8 +49,8 @@ pub use catalog::{now_rfc3339, Catalog, BUSY_TIMEOUT, SEVERITIES};
 pub use error::{CatalogError, ParseError};
 pub use schema::{Migration, MIGRATIONS, SCHEMA_VERSION};
 pub use types::{
-    DatasetInfo, DatasetSummary, LineageEdge, NewVersion, QualityResult, RunFilter, RunId,
-    RunRecord, RunStatus, SourceAccounting, SourceStatus, Trigger, VersionId, VersionRecord,
+    DatasetInfo, DatasetSummary, LineageEdge, NewVersion, QualityResult, RunFilter, RunId, RunRecord,
+    RunStatus, SourceAccounting, SourceStatus, Trigger, VersionId, VersionRecord,
 };
 
 #[cfg(test)]

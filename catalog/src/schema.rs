@@ -65,11 +65,10 @@ pub(crate) fn migrate_with(
     let current = user_version(&tx)?;
     check_not_newer(current, latest)?;
     for m in migrations.iter().filter(|m| m.version > current) {
-        tx.execute_batch(m.sql)
-            .map_err(|source| CatalogError::Sqlite {
-                op: "migrate: apply migration",
-                source,
-            })?;
+        tx.execute_batch(m.sql).map_err(|source| CatalogError::Sqlite {
+            op: "migrate: apply migration",
+            source,
+        })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
             (m.version, m.name, now),

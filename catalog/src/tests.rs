@@ -11,13 +11,7 @@ fn mem() -> Catalog {
     Catalog::open_in_memory().expect("open in-memory catalog")
 }
 
-fn processed(
-    comune: &str,
-    source: &str,
-    read: u64,
-    written: u64,
-    quarantined: u64,
-) -> SourceAccounting {
+fn processed(comune: &str, source: &str, read: u64, written: u64, quarantined: u64) -> SourceAccounting {
     SourceAccounting {
         comune: comune.into(),
         source: source.into(),
@@ -157,10 +151,7 @@ fn migration_runner_applies_only_pending_steps_and_rolls_back_failures() {
     };
     let mut conn = Connection::open_in_memory().unwrap();
     migrate_with(&mut conn, &[M1], "2025-01-01T00:00:00.000Z").unwrap();
-    let uv = |c: &Connection| -> i64 {
-        c.query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap()
-    };
+    let uv = |c: &Connection| -> i64 { c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap() };
     assert_eq!(uv(&conn), 1);
 
     // M1 is not re-run (it would fail: tables exist); M2 runs once.
@@ -177,8 +168,7 @@ fn migration_runner_applies_only_pending_steps_and_rolls_back_failures() {
     assert_eq!(recorded, 2);
 
     // A failing migration leaves no trace.
-    let err =
-        migrate_with(&mut conn, &[M1, M2, M3_BROKEN], "2025-01-04T00:00:00.000Z").unwrap_err();
+    let err = migrate_with(&mut conn, &[M1, M2, M3_BROKEN], "2025-01-04T00:00:00.000Z").unwrap_err();
     assert!(matches!(err, CatalogError::Sqlite { .. }), "{err}");
     assert_eq!(uv(&conn), 2);
     let b_exists: i64 = conn
@@ -279,10 +269,7 @@ fn enum_text_forms_round_trip() {
         assert_eq!(s.parse::<RunStatus>().unwrap(), *st);
         assert_eq!(serde_json::to_string(st).unwrap(), format!("\"{s}\""));
     }
-    for (st, s) in SourceStatus::ALL
-        .iter()
-        .zip(["processed", "unchanged", "failed"])
-    {
+    for (st, s) in SourceStatus::ALL.iter().zip(["processed", "unchanged", "failed"]) {
         assert_eq!(st.to_string(), s);
         assert_eq!(s.parse::<SourceStatus>().unwrap(), *st);
     }
@@ -315,10 +302,7 @@ fn enums_are_stored_as_documented_text() {
         .is_err());
     assert!(cat
         .conn()
-        .execute(
-            "UPDATE runs SET triggered_by = 'catch_up' WHERE id = ?1",
-            [run]
-        )
+        .execute("UPDATE runs SET triggered_by = 'catch_up' WHERE id = ?1", [run])
         .is_err());
 }
 
@@ -369,9 +353,7 @@ fn run_lifecycle() {
             ..
         })
     ));
-    let other = cat
-        .start_run("anagrafe", "p", Trigger::Manual, "{}")
-        .unwrap();
+    let other = cat.start_run("anagrafe", "p", Trigger::Manual, "{}").unwrap();
     assert!(matches!(
         cat.finish_run(other, RunStatus::Running, None),
         Err(CatalogError::InvalidInput { .. })
@@ -404,10 +386,7 @@ fn start_run_validates_params_json() {
     let cat = mem();
     assert!(matches!(
         cat.start_run("j", "p", Trigger::Manual, "{not json"),
-        Err(CatalogError::InvalidInput {
-            op: "start_run",
-            ..
-        })
+        Err(CatalogError::InvalidInput { op: "start_run", .. })
     ));
     assert!(matches!(
         cat.start_run("", "p", Trigger::Manual, "{}"),
@@ -441,12 +420,7 @@ fn runs_filters_and_order() {
             "2025-03-03T02:00:00.000Z",
             Some(RunStatus::Failed),
         ),
-        (
-            "anagrafe",
-            Trigger::Manual,
-            "2025-03-04T09:30:00.000Z",
-            None,
-        ),
+        ("anagrafe", Trigger::Manual, "2025-03-04T09:30:00.000Z", None),
         (
             "tributi",
             Trigger::Backfill,
@@ -465,11 +439,7 @@ fn runs_filters_and_order() {
     }
 
     let all = cat.runs(&RunFilter::default()).unwrap();
-    assert_eq!(
-        ids(&all),
-        vec![r[4], r[3], r[2], r[1], r[0]],
-        "newest first"
-    );
+    assert_eq!(ids(&all), vec![r[4], r[3], r[2], r[1], r[0]], "newest first");
 
     let f = RunFilter {
         job: Some("anagrafe".into()),
@@ -554,10 +524,7 @@ fn runs_filters_and_order() {
         since: Some("yesterday".into()),
         ..Default::default()
     };
-    assert!(matches!(
-        cat.runs(&f),
-        Err(CatalogError::InvalidInput { .. })
-    ));
+    assert!(matches!(cat.runs(&f), Err(CatalogError::InvalidInput { .. })));
 }
 
 // ----------------------------------------------------------------------
@@ -567,9 +534,7 @@ fn runs_filters_and_order() {
 #[test]
 fn accounting_invariant_is_enforced() {
     let cat = mem();
-    let run = cat
-        .start_run("anagrafe", "p", Trigger::Manual, "{}")
-        .unwrap();
+    let run = cat.start_run("anagrafe", "p", Trigger::Manual, "{}").unwrap();
 
     // 10 read, 7 + 2 accounted for: one row lost
     let err = cat
@@ -640,9 +605,7 @@ fn accounting_invariant_is_enforced() {
 #[test]
 fn repairs_and_fields_round_trip_and_totals_aggregate() {
     let cat = mem();
-    let run = cat
-        .start_run("anagrafe", "p", Trigger::Scheduled, "{}")
-        .unwrap();
+    let run = cat.start_run("anagrafe", "p", Trigger::Scheduled, "{}").unwrap();
     let mut a = processed("015146", "anagrafe", 1000, 990, 10);
     a.repairs.insert("date.iso_from_dmy".into(), 120);
     a.repairs.insert("cf.uppercase".into(), 7);
@@ -678,15 +641,10 @@ fn repairs_and_fields_round_trip_and_totals_aggregate() {
     assert_eq!(got[1], a2);
     assert_eq!(count(&cat, "SELECT COUNT(*) FROM source_repairs"), 1);
     let r = cat.run(run).unwrap().unwrap();
-    assert_eq!(
-        (r.rows_read, r.rows_written, r.rows_quarantined),
-        (1050, 1050, 0)
-    );
+    assert_eq!((r.rows_read, r.rows_written, r.rows_quarantined), (1050, 1050, 0));
 
     // other runs are separate
-    let run2 = cat
-        .start_run("anagrafe", "p", Trigger::Scheduled, "{}")
-        .unwrap();
+    let run2 = cat.start_run("anagrafe", "p", Trigger::Scheduled, "{}").unwrap();
     assert!(cat.sources(run2).unwrap().is_empty());
     assert_eq!(cat.run(run2).unwrap().unwrap().rows_read, 0);
 }
@@ -698,9 +656,7 @@ fn repairs_and_fields_round_trip_and_totals_aggregate() {
 #[test]
 fn quality_results_round_trip() {
     let cat = mem();
-    let run = cat
-        .start_run("anagrafe", "p", Trigger::Manual, "{}")
-        .unwrap();
+    let run = cat.start_run("anagrafe", "p", Trigger::Manual, "{}").unwrap();
     let q = |rule: &str, severity: &str, count: u64| QualityResult {
         rule: rule.into(),
         severity: severity.into(),
@@ -713,13 +669,8 @@ fn quality_results_round_trip() {
         &[q("cf.invalid", "error", 3), q("cap.missing", "warning", 12)],
     )
     .unwrap();
-    cat.record_quality(
-        run,
-        "015002",
-        "anagrafe",
-        &[q("date.repaired", "repair", 5)],
-    )
-    .unwrap();
+    cat.record_quality(run, "015002", "anagrafe", &[q("date.repaired", "repair", 5)])
+        .unwrap();
     let got = cat.quality(run).unwrap();
     assert_eq!(
         got,
@@ -734,11 +685,7 @@ fn quality_results_round_trip() {
                 "anagrafe".into(),
                 q("cap.missing", "warning", 12)
             ),
-            (
-                "015146".into(),
-                "anagrafe".into(),
-                q("cf.invalid", "error", 3)
-            ),
+            ("015146".into(), "anagrafe".into(), q("cf.invalid", "error", 3)),
         ]
     );
 
@@ -784,12 +731,8 @@ fn quality_results_round_trip() {
 #[test]
 fn fingerprints_set_get_clear() {
     let cat = mem();
-    let run1 = cat
-        .start_run("anagrafe", "p", Trigger::Manual, "{}")
-        .unwrap();
-    let run2 = cat
-        .start_run("anagrafe", "p", Trigger::Manual, "{}")
-        .unwrap();
+    let run1 = cat.start_run("anagrafe", "p", Trigger::Manual, "{}").unwrap();
+    let run2 = cat.start_run("anagrafe", "p", Trigger::Manual, "{}").unwrap();
     let key = "anagrafe/015146";
     assert_eq!(cat.fingerprint(key).unwrap(), None);
     cat.set_fingerprint(key, "sha256:aaa", run1).unwrap();
@@ -798,11 +741,9 @@ fn fingerprints_set_get_clear() {
     assert_eq!(cat.fingerprint(key).unwrap().as_deref(), Some("sha256:bbb"));
     let by: RunId = cat
         .conn()
-        .query_row(
-            "SELECT run_id FROM fingerprints WHERE key = ?1",
-            [key],
-            |r| r.get(0),
-        )
+        .query_row("SELECT run_id FROM fingerprints WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(by, run2);
     // other keys untouched
@@ -829,9 +770,7 @@ fn fingerprints_set_get_clear() {
 #[test]
 fn versions_increment_per_dataset_and_partition() {
     let cat = mem();
-    let run = cat
-        .start_run("anagrafe", "p", Trigger::Manual, "{}")
-        .unwrap();
+    let run = cat.start_run("anagrafe", "p", Trigger::Manual, "{}").unwrap();
     cat.register_dataset(&dataset("popolazione")).unwrap();
     cat.register_dataset(&dataset("tributi")).unwrap();
 
@@ -852,13 +791,8 @@ fn versions_increment_per_dataset_and_partition() {
     assert_eq!(numbers, vec![1, 2, 1, 1, 3, 1, 2, 2]);
 
     let milan = cat.versions("popolazione", Some("015146")).unwrap();
-    assert_eq!(
-        milan.iter().map(|v| v.version).collect::<Vec<_>>(),
-        vec![3, 2, 1]
-    );
-    assert!(milan
-        .iter()
-        .all(|v| v.partition.as_deref() == Some("015146")));
+    assert_eq!(milan.iter().map(|v| v.version).collect::<Vec<_>>(), vec![3, 2, 1]);
+    assert!(milan.iter().all(|v| v.partition.as_deref() == Some("015146")));
     let all = cat.versions("popolazione", None).unwrap();
     assert_eq!(all.len(), 7);
     assert_eq!(all[0].partition, None, "unpartitioned first");
@@ -896,22 +830,15 @@ fn versions_increment_per_dataset_and_partition() {
              VALUES ('popolazione', ?1, 1, ?2, 'x', 1, 'h', '1.0', '2025-01-01T00:00:00.000Z')",
             rusqlite::params![part, run],
         );
-        assert!(
-            dup.is_err(),
-            "duplicate version accepted for partition {part:?}"
-        );
+        assert!(dup.is_err(), "duplicate version accepted for partition {part:?}");
     }
 }
 
 #[test]
 fn datasets_summary_uses_latest_version_per_partition() {
     let cat = mem();
-    let run1 = cat
-        .start_run("anagrafe", "p", Trigger::Scheduled, "{}")
-        .unwrap();
-    let run2 = cat
-        .start_run("anagrafe", "p", Trigger::Scheduled, "{}")
-        .unwrap();
+    let run1 = cat.start_run("anagrafe", "p", Trigger::Scheduled, "{}").unwrap();
+    let run2 = cat.start_run("anagrafe", "p", Trigger::Scheduled, "{}").unwrap();
     cat.register_dataset(&dataset("popolazione")).unwrap();
     cat.register_dataset(&dataset("vuoto")).unwrap();
     let mut personal = dataset("anagrafe_individui");
@@ -981,21 +908,15 @@ fn lineage_both_directions() {
     let cat = mem();
     cat.register_dataset(&dataset("popolazione")).unwrap();
     cat.register_dataset(&dataset("famiglie")).unwrap();
-    let run1 = cat
-        .start_run("anagrafe", "p", Trigger::Manual, "{}")
-        .unwrap();
-    let run2 = cat
-        .start_run("anagrafe", "p", Trigger::Manual, "{}")
-        .unwrap();
+    let run1 = cat.start_run("anagrafe", "p", Trigger::Manual, "{}").unwrap();
+    let run2 = cat.start_run("anagrafe", "p", Trigger::Manual, "{}").unwrap();
     let a_csv = "file:///data/015146/anagrafe.csv";
     let b_xlsx = "s3://comuni/015146/famiglie.xlsx";
 
     let pop1 = cat
         .add_version(&version("popolazione", Some("015146"), run1, 10))
         .unwrap();
-    let fam1 = cat
-        .add_version(&version("famiglie", None, run1, 3))
-        .unwrap();
+    let fam1 = cat.add_version(&version("famiglie", None, run1, 3)).unwrap();
     let pop2 = cat
         .add_version(&version("popolazione", Some("015146"), run2, 11))
         .unwrap();
@@ -1160,10 +1081,7 @@ fn file_catalog_persists_across_reopen() {
     assert_eq!(r.params_json, "{\"a\":1}");
     assert_eq!((r.rows_read, r.rows_written, r.rows_quarantined), (5, 4, 1));
     assert_eq!(cat.sources(run).unwrap()[0].repairs.get("trim"), Some(&2));
-    assert_eq!(
-        cat.fingerprint("anagrafe/015146").unwrap().as_deref(),
-        Some("fp")
-    );
+    assert_eq!(cat.fingerprint("anagrafe/015146").unwrap().as_deref(), Some("fp"));
     assert_eq!(cat.datasets().unwrap()[0].total_rows, 4);
     assert_eq!(cat.lineage_of(v).unwrap().len(), 1);
     // numbering continues after reopen

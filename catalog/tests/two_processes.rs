@@ -71,10 +71,7 @@ fn child_writer() {
     };
     let mut cat = Catalog::open(Path::new(&db)).expect("child opens catalog");
     std::fs::write(std::env::var_os(ENV_READY).unwrap(), b"ready").unwrap();
-    wait_for(
-        Path::new(&std::env::var_os(ENV_GO).unwrap()),
-        "the parent's go",
-    );
+    wait_for(Path::new(&std::env::var_os(ENV_GO).unwrap()), "the parent's go");
     write_runs(&mut cat, "child", "015002");
 }
 
@@ -96,13 +93,7 @@ fn two_processes_write_one_file() {
     .unwrap();
 
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_writer",
-            "--ignored",
-            "--test-threads",
-            "1",
-        ])
+        .args(["--exact", "child_writer", "--ignored", "--test-threads", "1"])
         .env(ENV_DB, &db)
         .env(ENV_READY, &ready)
         .env(ENV_GO, &go)

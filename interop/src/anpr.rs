@@ -56,9 +56,7 @@ pub enum BelfioreCheck {
     /// The code exists in the archive but was not valid on that date. The
     /// intervals (inclusive, sorted, with contiguous records merged) are
     /// when it was; an open end is `9999-12-31`.
-    NotValidAt {
-        intervals: Vec<(NaiveDate, NaiveDate)>,
-    },
+    NotValidAt { intervals: Vec<(NaiveDate, NaiveDate)> },
     /// The code is not in the archive.
     Unknown,
 }
@@ -99,8 +97,7 @@ impl ComuniArchive {
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_ascii_uppercase())
             .collect();
         let col = |name: &str| headers.iter().position(|h| h == name);
-        let req =
-            |name: &str| col(name).ok_or_else(|| RefdataError::MissingColumn(name.to_string()));
+        let req = |name: &str| col(name).ok_or_else(|| RefdataError::MissingColumn(name.to_string()));
         let (i_from, i_to, i_istat, i_cat, i_name) = (
             req(COL_FROM)?,
             req(COL_TO)?,
@@ -116,19 +113,18 @@ impl ComuniArchive {
             let record_no = n as u64 + 1;
             let field = |i: usize| row.get(i).unwrap_or("").trim();
             let opt_field = |i: Option<usize>| i.map(field).unwrap_or("").to_string();
-            let date =
-                |i: usize, name: &str, open_if_empty: bool| -> Result<NaiveDate, RefdataError> {
-                    let v = field(i);
-                    if v.is_empty() && open_if_empty {
-                        return Ok(OPEN_END);
-                    }
-                    parse_date(v).ok_or_else(|| RefdataError::InvalidValue {
-                        record: record_no,
-                        field: name.to_string(),
-                        value: v.to_string(),
-                        reason: "expected a date YYYY-MM-DD".to_string(),
-                    })
-                };
+            let date = |i: usize, name: &str, open_if_empty: bool| -> Result<NaiveDate, RefdataError> {
+                let v = field(i);
+                if v.is_empty() && open_if_empty {
+                    return Ok(OPEN_END);
+                }
+                parse_date(v).ok_or_else(|| RefdataError::InvalidValue {
+                    record: record_no,
+                    field: name.to_string(),
+                    value: v.to_string(),
+                    reason: "expected a date YYYY-MM-DD".to_string(),
+                })
+            };
             let valid_from = date(i_from, COL_FROM, false)?;
             let valid_to = date(i_to, COL_TO, true)?;
             if valid_to < valid_from {
@@ -159,10 +155,7 @@ impl ComuniArchive {
             // `ND` (not available) and other malformed codes are kept in
             // `records` but cannot be looked up.
             if is_belfiore_format(&r.codice_catastale) {
-                by_belfiore
-                    .entry(r.codice_catastale.clone())
-                    .or_default()
-                    .push(i);
+                by_belfiore.entry(r.codice_catastale.clone()).or_default().push(i);
             }
             if !r.codice_istat.is_empty() {
                 by_istat.entry(r.codice_istat.clone()).or_default().push(i);
@@ -245,9 +238,7 @@ impl ComuniArchive {
 }
 
 /// Sorted intervals with overlapping or contiguous ones merged.
-fn merge_intervals(
-    it: impl Iterator<Item = (NaiveDate, NaiveDate)>,
-) -> Vec<(NaiveDate, NaiveDate)> {
+fn merge_intervals(it: impl Iterator<Item = (NaiveDate, NaiveDate)>) -> Vec<(NaiveDate, NaiveDate)> {
     let mut v: Vec<(NaiveDate, NaiveDate)> = it.collect();
     v.sort();
     let mut out: Vec<(NaiveDate, NaiveDate)> = Vec::with_capacity(v.len());
@@ -295,9 +286,7 @@ pub enum BirthplaceCheck {
     FormatOnly,
     /// The code exists but was not valid on the date; the intervals
     /// (inclusive; open end `9999-12-31`) are when it was.
-    NotValidAt {
-        intervals: Vec<(NaiveDate, NaiveDate)>,
-    },
+    NotValidAt { intervals: Vec<(NaiveDate, NaiveDate)> },
     /// A well-formed code that is neither in the archive (or, for `Z`
     /// codes, in the foreign-state tables).
     Unknown,
@@ -371,11 +360,7 @@ impl BirthplaceCheck {
 ///   when given, otherwise only the format is checked
 ///   ([`BirthplaceCheck::FormatOnly`]);
 /// * anything else: [`BirthplaceCheck::InvalidFormat`].
-pub fn check_birthplace(
-    archive: Option<&ComuniArchive>,
-    code: &str,
-    date: NaiveDate,
-) -> BirthplaceCheck {
+pub fn check_birthplace(archive: Option<&ComuniArchive>, code: &str, date: NaiveDate) -> BirthplaceCheck {
     if !is_belfiore_format(code) {
         return BirthplaceCheck::InvalidFormat;
     }
@@ -472,10 +457,7 @@ mod tests {
         ));
         let bad = format!("{h}2019-02-30,9999-12-31,015251,M424,X\n");
         let e = ComuniArchive::from_reader(bad.as_bytes()).unwrap_err();
-        assert!(
-            matches!(e, RefdataError::InvalidValue { record: 1, .. }),
-            "{e}"
-        );
+        assert!(matches!(e, RefdataError::InvalidValue { record: 1, .. }), "{e}");
         let inverted = format!("{h}2020-01-01,2019-01-01,015251,M424,X\n");
         assert!(ComuniArchive::from_reader(inverted.as_bytes()).is_err());
         let ragged = format!("{h}2020-01-01,2019-01-01\n");
@@ -511,10 +493,7 @@ mod tests {
         assert_eq!(
             a.check_belfiore("A999", d(1915, 1, 1)),
             BelfioreCheck::NotValidAt {
-                intervals: vec![
-                    (d(1900, 1, 1), d(1910, 12, 31)),
-                    (d(1920, 1, 1), d(1930, 12, 31))
-                ]
+                intervals: vec![(d(1900, 1, 1), d(1910, 12, 31)), (d(1920, 1, 1), d(1930, 12, 31))]
             }
         );
         assert_eq!(
@@ -524,14 +503,8 @@ mod tests {
                 codice_istat: "108033".into()
             }
         );
-        assert_eq!(
-            a.check_belfiore("ND", d(1900, 1, 1)),
-            BelfioreCheck::Unknown
-        );
-        assert_eq!(
-            a.check_belfiore("X123", d(1900, 1, 1)),
-            BelfioreCheck::Unknown
-        );
+        assert_eq!(a.check_belfiore("ND", d(1900, 1, 1)), BelfioreCheck::Unknown);
+        assert_eq!(a.check_belfiore("X123", d(1900, 1, 1)), BelfioreCheck::Unknown);
         assert_eq!(a.check_belfiore("", d(1900, 1, 1)), BelfioreCheck::Unknown);
         assert!(a.istat_valid_at("015149", d(2000, 1, 1)));
         assert!(!a.istat_valid_at("015149", d(2010, 1, 1)));
@@ -554,9 +527,7 @@ mod tests {
             check_birthplace(None, "M424", d(1962, 1, 1)),
             BirthplaceCheck::FormatOnly
         );
-        assert!(
-            BirthplaceCheck::FormatOnly.is_acceptable() && !BirthplaceCheck::FormatOnly.is_valid()
-        );
+        assert!(BirthplaceCheck::FormatOnly.is_acceptable() && !BirthplaceCheck::FormatOnly.is_valid());
         assert_eq!(
             check_birthplace(Some(&a), "B999", d(1962, 1, 1)),
             BirthplaceCheck::Unknown

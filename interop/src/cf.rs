@@ -323,10 +323,7 @@ pub fn parse(s: &str) -> Result<CfInfo, CfError> {
     }
     let digits = |i: usize| digit_value(b[i]).unwrap_or(0);
     let yy = digits(6) * 10 + digits(7);
-    let month = MONTHS
-        .iter()
-        .position(|&m| m == b[8])
-        .map_or(0, |p| p as u32 + 1);
+    let month = MONTHS.iter().position(|&m| m == b[8]).map_or(0, |p| p as u32 + 1);
     let raw_day = digits(9) * 10 + digits(10);
     let (day, sex) = match raw_day {
         1..=31 => (raw_day, Sex::M),
@@ -341,10 +338,7 @@ pub fn parse(s: &str) -> Result<CfInfo, CfError> {
     for i in 12..15 {
         birthplace.push(char::from_digit(digits(i), 10).unwrap_or('0'));
     }
-    let omocodia_level = OMO_POS
-        .iter()
-        .filter(|&&i| b[i].is_ascii_uppercase())
-        .count() as u8;
+    let omocodia_level = OMO_POS.iter().filter(|&&i| b[i].is_ascii_uppercase()).count() as u8;
     Ok(CfInfo {
         family_name_code: s[0..3].to_string(),
         given_name_code: s[3..6].to_string(),
@@ -360,11 +354,7 @@ pub fn parse(s: &str) -> Result<CfInfo, CfError> {
 /// 16 upper-case ASCII alphanumerics, as bytes; `None` otherwise.
 fn as_code_bytes(s: &str) -> Option<[u8; 16]> {
     let b = s.as_bytes();
-    if b.len() != 16
-        || !b
-            .iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    {
+    if b.len() != 16 || !b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
         return None;
     }
     let mut out = [0u8; 16];
@@ -640,8 +630,7 @@ pub fn family_name_code(family_name: &str) -> String {
 /// `LAX`).
 pub fn given_name_code(given_name: &str) -> String {
     let letters = name_letters(given_name);
-    let (vowels, mut consonants): (Vec<u8>, Vec<u8>) =
-        letters.into_iter().partition(|&b| is_vowel(b));
+    let (vowels, mut consonants): (Vec<u8>, Vec<u8>) = letters.into_iter().partition(|&b| is_vowel(b));
     if consonants.len() >= 4 {
         consonants.remove(1);
     }
@@ -713,9 +702,7 @@ pub fn is_valid_numeric_cf(s: &str) -> bool {
     if &b[..7] == b"0000000" {
         return false;
     }
-    let office: u32 = b[7..10]
-        .iter()
-        .fold(0, |acc, &c| acc * 10 + u32::from(c - b'0'));
+    let office: u32 = b[7..10].iter().fold(0, |acc, &c| acc * 10 + u32::from(c - b'0'));
     if !matches!(office, 1..=100 | 120 | 121 | 888 | 999) {
         return false;
     }
@@ -801,34 +788,13 @@ mod tests {
             (CfError::Format { position: 9 }, "cf_format")
         );
         assert!(e.message_it().contains("posizione 9 (mese di nascita"));
-        assert_eq!(
-            parse("rssmrc80a01f205z"),
-            Err(CfError::Format { position: 1 })
-        );
-        assert_eq!(
-            parse(" RSSMRC80A01F205"),
-            Err(CfError::Format { position: 1 })
-        );
-        assert_eq!(
-            parse("RSSMRC8OA01F205Z"),
-            Err(CfError::Format { position: 8 })
-        );
-        assert_eq!(
-            parse("RSSMRC80A01F205È"),
-            Err(CfError::Format { position: 16 })
-        );
-        assert_eq!(
-            parse("RSSMRC80A01F2051"),
-            Err(CfError::Format { position: 16 })
-        );
-        assert_eq!(
-            parse("RSSMRC80A011205Z"),
-            Err(CfError::Format { position: 12 })
-        );
-        assert_eq!(
-            parse("RS5MRC80A01F205Z"),
-            Err(CfError::Format { position: 3 })
-        );
+        assert_eq!(parse("rssmrc80a01f205z"), Err(CfError::Format { position: 1 }));
+        assert_eq!(parse(" RSSMRC80A01F205"), Err(CfError::Format { position: 1 }));
+        assert_eq!(parse("RSSMRC8OA01F205Z"), Err(CfError::Format { position: 8 }));
+        assert_eq!(parse("RSSMRC80A01F205È"), Err(CfError::Format { position: 16 }));
+        assert_eq!(parse("RSSMRC80A01F2051"), Err(CfError::Format { position: 16 }));
+        assert_eq!(parse("RSSMRC80A011205Z"), Err(CfError::Format { position: 12 }));
+        assert_eq!(parse("RS5MRC80A01F205Z"), Err(CfError::Format { position: 3 }));
         assert_eq!(CfError::InvalidDate.code(), "cf_date");
         for p in 1..=16 {
             assert!(CfError::Format { position: p }
@@ -969,16 +935,8 @@ mod tests {
                 "cf_sex_mismatch"
             ]
         );
-        assert_eq!(
-            m[0],
-            Mismatch::Year {
-                cf: 48,
-                declared: 49
-            }
-        );
-        assert!(m[3]
-            .message_it()
-            .contains("Il sesso nel codice fiscale (F)"));
+        assert_eq!(m[0], Mismatch::Year { cf: 48, declared: 49 });
+        assert!(m[3].message_it().contains("Il sesso nel codice fiscale (F)"));
         assert!(m.iter().all(|x| !x.message_it().is_empty()));
     }
 
@@ -1032,13 +990,7 @@ mod tests {
             ("Fo", "Alessandro", Sex::M, d(2000, 2, 29), "Z110"),
             ("Bianchi", "Niccolò", Sex::M, d(1962, 7, 15), "M424"),
             ("D'Angelo", "Maria Grazia", Sex::F, d(1975, 9, 9), "C014"),
-            (
-                "Dell'Acqua Bianchi",
-                "Anna Maria",
-                Sex::F,
-                d(2012, 10, 1),
-                "A010",
-            ),
+            ("Dell'Acqua Bianchi", "Anna Maria", Sex::F, d(2012, 10, 1), "A010"),
             ("Ng", "Li", Sex::F, d(2023, 3, 31), "z210"),
         ];
         for (fam, giv, sex, date, place) in cases {
@@ -1076,9 +1028,7 @@ mod tests {
             cf: CodiceFiscale,
         }
         let read = |text: &str| -> Vec<Result<Row, csv::Error>> {
-            csv::Reader::from_reader(text.as_bytes())
-                .deserialize()
-                .collect()
+            csv::Reader::from_reader(text.as_bytes()).deserialize().collect()
         };
         let ok = read("cf\nRSSMRC80A01F20RU\n");
         assert_eq!(ok[0].as_ref().unwrap().cf.info().omocodia_level, 1);
@@ -1096,15 +1046,9 @@ mod tests {
         assert!(!is_valid_numeric_cf("0074311015７"));
         assert!(!is_valid_numeric_cf(""));
         // Matricola all zeros; office code 150 not assigned.
-        let zero = format!(
-            "0000000015{}",
-            numeric_cf_check_digit("0000000015").unwrap()
-        );
+        let zero = format!("0000000015{}", numeric_cf_check_digit("0000000015").unwrap());
         assert!(!is_valid_numeric_cf(&zero));
-        let office150 = format!(
-            "0074311150{}",
-            numeric_cf_check_digit("0074311150").unwrap()
-        );
+        let office150 = format!("0074311150{}", numeric_cf_check_digit("0074311150").unwrap());
         assert!(!is_valid_numeric_cf(&office150));
         for office in ["001", "100", "120", "121", "888", "999"] {
             let first10 = format!("1234567{office}");
@@ -1140,19 +1084,16 @@ mod tests {
 
     #[test]
     fn never_panics_on_random_input() {
-        let alphabet: Vec<char> =
-            "ABCDEHLMPRSTUVXZ0123456789abcxyz O'-.àèìòùÀÉßØ€😀\u{300}\u{0}\t\n７Ｚ"
-                .chars()
-                .collect();
+        let alphabet: Vec<char> = "ABCDEHLMPRSTUVXZ0123456789abcxyz O'-.àèìòùÀÉßØ€😀\u{300}\u{0}\t\n７Ｚ"
+            .chars()
+            .collect();
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let bases = ["RSSMRC80A01F205Z", "SPSNNA48D44L768G", "RSSMRC80A01F20RU"];
         let mut accepted = 0;
         for n in 0..5000 {
             let s: String = if n % 2 == 0 {
                 let len = rng.below(20);
-                (0..len)
-                    .map(|_| alphabet[rng.below(alphabet.len())])
-                    .collect()
+                (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect()
             } else {
                 // Mutate one or two characters of a valid code.
                 let mut c: Vec<char> = bases[rng.below(bases.len())].chars().collect();
@@ -1164,11 +1105,7 @@ mod tests {
             };
             if let Ok(info) = parse(&s) {
                 accepted += 1;
-                assert!(
-                    s.len() == 16
-                        && s.bytes()
-                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-                );
+                assert!(s.len() == 16 && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
                 assert!(info.month >= 1 && info.month <= 12 && info.day >= 1 && info.day <= 31);
                 assert_eq!(parse(&decode_omocodia(&s)).map(|i| i.omocodia_level), Ok(0));
                 let _ = birth_date(&info, d(2024, 1, 1));

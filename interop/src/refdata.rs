@@ -254,9 +254,7 @@ pub fn stato_estero_by_istat(codice_istat: &str) -> Option<&'static StatoEstero>
     if codice_istat.is_empty() {
         return None;
     }
-    stati_esteri()
-        .iter()
-        .find(|s| s.codice_istat == codice_istat)
+    stati_esteri().iter().find(|s| s.codice_istat == codice_istat)
 }
 
 /// ANPR Tabella 5, relazione di parentela (codes 1–28, 80, 81, 99), sorted by
@@ -309,9 +307,7 @@ mod tests {
     fn comuni_table_has_133_sorted_unique_entries() {
         let all = comuni_cm();
         assert_eq!(all.len(), 133);
-        assert!(all
-            .windows(2)
-            .all(|w| w[0].codice_istat < w[1].codice_istat));
+        assert!(all.windows(2).all(|w| w[0].codice_istat < w[1].codice_istat));
         let mut cat: Vec<&str> = all.iter().map(|c| c.codice_catastale.as_str()).collect();
         cat.sort_unstable();
         cat.dedup();
@@ -321,9 +317,7 @@ mod tests {
             assert!(c.codice_istat.starts_with("015"), "{c:?}");
             assert!(c.codice_istat.bytes().all(|b| b.is_ascii_digit()), "{c:?}");
             let b = c.codice_catastale.as_bytes();
-            assert!(
-                b.len() == 4 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit)
-            );
+            assert!(b.len() == 4 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit));
             assert_eq!(c.nuts3, "ITC4C");
             assert!(!c.denominazione.is_empty());
         }
@@ -351,10 +345,7 @@ mod tests {
             (v.codice_istat.as_str(), v.denominazione.as_str()),
             ("015251", "Vermezzo con Zelo")
         );
-        assert_eq!(
-            comune_by_istat("015002").unwrap().denominazione,
-            "Abbiategrasso"
-        );
+        assert_eq!(comune_by_istat("015002").unwrap().denominazione, "Abbiategrasso");
         assert_eq!(
             comune_by_belfiore("C014").unwrap().denominazione,
             "Cassina de' Pecchi"
@@ -400,14 +391,8 @@ mod tests {
         assert!(stato_estero("Z999").is_none());
         assert!(stato_estero("z110").is_none());
         let it = stato_estero_by_istat("100").unwrap();
-        assert_eq!(
-            (it.denominazione.as_str(), it.codice_at.as_str()),
-            ("ITALIA", "")
-        );
-        assert_eq!(
-            stato_estero_by_istat("999").unwrap().denominazione,
-            "APOLIDE"
-        );
+        assert_eq!((it.denominazione.as_str(), it.codice_at.as_str()), ("ITALIA", ""));
+        assert_eq!(stato_estero_by_istat("999").unwrap().denominazione, "APOLIDE");
     }
 
     #[test]
@@ -436,10 +421,7 @@ mod tests {
             relazione_parentela("1").unwrap().description,
             "Intestatario Scheda"
         );
-        assert_eq!(
-            relazione_parentela("28").unwrap().description,
-            "Unito civilmente"
-        );
+        assert_eq!(relazione_parentela("28").unwrap().description, "Unito civilmente");
         assert_eq!(
             relazione_parentela("99").unwrap().description,
             "Non definito/comunicato"
@@ -462,10 +444,7 @@ mod tests {
         assert_eq!(codes, ["1", "2", "3", "4", "6", "7", "8", "9"]);
         assert_eq!(stato_civile("6").unwrap().description, "Unito civilmente");
         assert!(stato_civile("5").is_none());
-        let codes: Vec<&str> = tipi_cittadinanza()
-            .iter()
-            .map(|e| e.code.as_str())
-            .collect();
+        let codes: Vec<&str> = tipi_cittadinanza().iter().map(|e| e.code.as_str()).collect();
         assert_eq!(codes, ["1", "2", "3", "4", "5", "9"]);
         assert_eq!(tipo_cittadinanza("1").unwrap().description, "Italiana");
         assert!(tipi_cittadinanza()

@@ -52,10 +52,7 @@ pub fn codes(v: Vocabulary) -> Vec<String> {
             c
         }
         Vocabulary::MaritalStatus => {
-            let mut c: Vec<String> = refdata::stati_civili()
-                .iter()
-                .map(|e| e.code.clone())
-                .collect();
+            let mut c: Vec<String> = refdata::stati_civili().iter().map(|e| e.code.clone()).collect();
             sort_numeric(&mut c);
             c
         }
@@ -86,10 +83,7 @@ mod tests {
         assert_eq!(dugs().len(), 259);
         assert_eq!(dug("via").map(|d| d.code), Some(213));
         assert_eq!(dug("ALZAIA").map(|d| d.code), Some(4));
-        assert!(
-            dug("BASTIONI").is_none(),
-            "BASTIONI is absent from ANPR Tab. 4"
-        );
+        assert!(dug("BASTIONI").is_none(), "BASTIONI is absent from ANPR Tab. 4");
     }
 
     #[test]

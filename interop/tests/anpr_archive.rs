@@ -80,10 +80,7 @@ fn vermezzo_and_vermezzo_con_zelo() {
 #[test]
 fn milano_and_monza() {
     let a = archive();
-    assert_eq!(
-        a.check_belfiore("F205", d(1980, 1, 1)),
-        valid("MILANO", "015146")
-    );
+    assert_eq!(a.check_belfiore("F205", d(1980, 1, 1)), valid("MILANO", "015146"));
     // Milano's 8 contiguous records merge into one interval.
     assert_eq!(
         a.check_belfiore("F205", d(1850, 1, 1)),
@@ -93,18 +90,9 @@ fn milano_and_monza() {
     );
     // Monza: same codice catastale, ISTAT code 015149 (MI) until 2009-06-29,
     // then 108033 (MB).
-    assert_eq!(
-        a.check_belfiore("F704", d(1990, 1, 1)),
-        valid("MONZA", "015149")
-    );
-    assert_eq!(
-        a.check_belfiore("F704", d(2009, 6, 30)),
-        valid("MONZA", "108033")
-    );
-    assert_eq!(
-        a.check_belfiore("F704", d(2024, 1, 1)),
-        valid("MONZA", "108033")
-    );
+    assert_eq!(a.check_belfiore("F704", d(1990, 1, 1)), valid("MONZA", "015149"));
+    assert_eq!(a.check_belfiore("F704", d(2009, 6, 30)), valid("MONZA", "108033"));
+    assert_eq!(a.check_belfiore("F704", d(2024, 1, 1)), valid("MONZA", "108033"));
     assert!(a.istat_valid_at("015149", d(2009, 6, 29)));
     assert!(!a.istat_valid_at("015149", d(2009, 6, 30)));
     assert!(a.istat_valid_at("108033", d(2010, 1, 1)));
@@ -115,22 +103,10 @@ fn milano_and_monza() {
 #[test]
 fn unknown_and_not_available_codes() {
     let a = archive();
-    assert_eq!(
-        a.check_belfiore("ND", d(1900, 1, 1)),
-        BelfioreCheck::Unknown
-    );
-    assert_eq!(
-        a.check_belfiore("Z110", d(1990, 1, 1)),
-        BelfioreCheck::Unknown
-    );
-    assert_eq!(
-        a.check_belfiore("Y123", d(1990, 1, 1)),
-        BelfioreCheck::Unknown
-    );
-    assert_eq!(
-        a.check_belfiore("f205", d(1990, 1, 1)),
-        BelfioreCheck::Unknown
-    );
+    assert_eq!(a.check_belfiore("ND", d(1900, 1, 1)), BelfioreCheck::Unknown);
+    assert_eq!(a.check_belfiore("Z110", d(1990, 1, 1)), BelfioreCheck::Unknown);
+    assert_eq!(a.check_belfiore("Y123", d(1990, 1, 1)), BelfioreCheck::Unknown);
+    assert_eq!(a.check_belfiore("f205", d(1990, 1, 1)), BelfioreCheck::Unknown);
 }
 
 #[test]

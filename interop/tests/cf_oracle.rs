@@ -51,21 +51,14 @@ fn parse_accepts_and_decodes_every_oracle_code() {
         let info = cf::parse(&r.cf).unwrap_or_else(|e| panic!("{r:?}: {e}"));
         assert_eq!(info.birthplace, r.birthplace, "{r:?}");
         assert_eq!(info.omocodia_level, r.omocodia_level, "{r:?}");
-        assert!(
-            cf::consistent_with(&info, r.birth_date, sex).is_empty(),
-            "{r:?}"
-        );
+        assert!(cf::consistent_with(&info, r.birth_date, sex).is_empty(), "{r:?}");
         assert_eq!(
             cf::birth_date(&info, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()).map(|d| d.month()),
             Some(r.birth_date.month())
         );
         assert_eq!(cf::decode_omocodia(&r.cf), r.cf_python, "{r:?}");
         // The base code parses too, as non-omocodic.
-        assert_eq!(
-            cf::parse(&r.cf_python).map(|i| i.omocodia_level),
-            Ok(0),
-            "{r:?}"
-        );
+        assert_eq!(cf::parse(&r.cf_python).map(|i| i.omocodia_level), Ok(0), "{r:?}");
     }
 }
 
@@ -73,13 +66,7 @@ fn parse_accepts_and_decodes_every_oracle_code() {
 fn compute_matches_python_encode() {
     for r in rows() {
         let sex = if r.sex == "F" { Sex::F } else { Sex::M };
-        let ours = cf::compute(
-            &r.family_name,
-            &r.given_name,
-            sex,
-            r.birth_date,
-            &r.birthplace,
-        );
+        let ours = cf::compute(&r.family_name, &r.given_name, sex, r.birth_date, &r.birthplace);
         assert_eq!(ours, r.cf_python, "{r:?}");
     }
 }

@@ -10,14 +10,23 @@ fn today() -> NaiveDate {
 }
 
 fn ctx() -> Context<'static> {
-    Context { archive: None, today: today(), date_of_birth_format: None, residence_start_date_format: None }
+    Context {
+        archive: None,
+        today: today(),
+        date_of_birth_format: None,
+        residence_start_date_format: None,
+    }
 }
 
 fn base() -> Input {
     let dob = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap();
     let mut i: Input = Default::default();
     let set = |i: &mut Input, t: Target, v: &str| i[t as usize] = Some(v.to_string());
-    set(&mut i, Target::TaxCode, &cf::compute("Rossi", "Marco", Sex::M, dob, "F205"));
+    set(
+        &mut i,
+        Target::TaxCode,
+        &cf::compute("Rossi", "Marco", Sex::M, dob, "F205"),
+    );
     set(&mut i, Target::FamilyName, "Rossi");
     set(&mut i, Target::GivenName, "Marco");
     set(&mut i, Target::SexId, "M");
@@ -58,13 +67,25 @@ fn a_clean_row_is_accepted_and_normalised() {
 
 #[test]
 fn codice_fiscale_rules() {
-    assert_eq!(codes(&with(Target::TaxCode, Some("RSSMRC80A01F205A"))), vec!["cf_check_char"]);
-    assert_eq!(codes(&with(Target::TaxCode, Some("RSSMRC80A01F205"))), vec!["cf_length"]);
+    assert_eq!(
+        codes(&with(Target::TaxCode, Some("RSSMRC80A01F205A"))),
+        vec!["cf_check_char"]
+    );
+    assert_eq!(
+        codes(&with(Target::TaxCode, Some("RSSMRC80A01F205"))),
+        vec!["cf_length"]
+    );
     assert_eq!(codes(&with(Target::TaxCode, None)), vec!["required_missing"]);
     // Consistency with the declared data.
-    assert_eq!(codes(&with(Target::DateOfBirth, Some("02/01/1980"))), vec!["cf_birth_date_mismatch"]);
+    assert_eq!(
+        codes(&with(Target::DateOfBirth, Some("02/01/1980"))),
+        vec!["cf_birth_date_mismatch"]
+    );
     assert_eq!(codes(&with(Target::SexId, Some("F"))), vec!["cf_sex_mismatch"]);
-    assert_eq!(codes(&with(Target::BirthPlaceCode, Some("H501"))), vec!["cf_birthplace_mismatch"]);
+    assert_eq!(
+        codes(&with(Target::BirthPlaceCode, Some("H501"))),
+        vec!["cf_birthplace_mismatch"]
+    );
 }
 
 #[test]
@@ -72,7 +93,12 @@ fn codice_fiscale_repairs_are_counted() {
     // Lower case and spaces.
     let o = validate(&with(Target::TaxCode, Some(" rssmrc80a01f205z ")), &ctx());
     assert!(o.record.is_some(), "{:?}", o.issues);
-    let kinds: Vec<&str> = o.repairs.iter().filter(|r| r.field == "tax_code").map(|r| r.kind).collect();
+    let kinds: Vec<&str> = o
+        .repairs
+        .iter()
+        .filter(|r| r.field == "tax_code")
+        .map(|r| r.kind)
+        .collect();
     assert_eq!(kinds, vec!["trim", "case"]);
     // Letter O typed for zero.
     let o = validate(&with(Target::TaxCode, Some("RSSMRC8OA01F205Z")), &ctx());
@@ -87,15 +113,39 @@ fn codice_fiscale_repairs_are_counted() {
 
 #[test]
 fn dates_enumerations_and_codes() {
-    assert_eq!(codes(&with(Target::DateOfBirth, Some("31/02/1980"))), vec!["date_invalid"]);
-    assert_eq!(codes(&with(Target::DateOfBirth, Some("01/01/2099"))), vec!["date_in_future"]);
-    assert_eq!(codes(&with(Target::DateOfBirth, Some("01/01/1850"))), vec!["date_out_of_range"]);
+    assert_eq!(
+        codes(&with(Target::DateOfBirth, Some("31/02/1980"))),
+        vec!["date_invalid"]
+    );
+    assert_eq!(
+        codes(&with(Target::DateOfBirth, Some("01/01/2099"))),
+        vec!["date_in_future"]
+    );
+    assert_eq!(
+        codes(&with(Target::DateOfBirth, Some("01/01/1850"))),
+        vec!["date_out_of_range"]
+    );
     assert_eq!(codes(&with(Target::SexId, Some("X"))), vec!["enum_invalid"]);
-    assert_eq!(codes(&with(Target::ParentalRelationshipTypeCode, Some("27"))), vec!["enum_invalid"]);
-    assert_eq!(codes(&with(Target::MaritalStatusCode, Some("5"))), vec!["enum_invalid"]);
-    assert_eq!(codes(&with(Target::PostCode, Some("2012"))), vec!["post_code_invalid"]);
-    assert_eq!(codes(&with(Target::CitizenshipCode, Some("ITA"))), vec!["citizenship_invalid"]);
-    assert_eq!(codes(&with(Target::BirthPlaceCode, Some("MILANO"))), vec!["belfiore_invalid", "cf_birthplace_mismatch"]);
+    assert_eq!(
+        codes(&with(Target::ParentalRelationshipTypeCode, Some("27"))),
+        vec!["enum_invalid"]
+    );
+    assert_eq!(
+        codes(&with(Target::MaritalStatusCode, Some("5"))),
+        vec!["enum_invalid"]
+    );
+    assert_eq!(
+        codes(&with(Target::PostCode, Some("2012"))),
+        vec!["post_code_invalid"]
+    );
+    assert_eq!(
+        codes(&with(Target::CitizenshipCode, Some("ITA"))),
+        vec!["citizenship_invalid"]
+    );
+    assert_eq!(
+        codes(&with(Target::BirthPlaceCode, Some("MILANO"))),
+        vec!["belfiore_invalid", "cf_birthplace_mismatch"]
+    );
     assert_eq!(codes(&with(Target::FullAddress, None)), vec!["required_missing"]);
 }
 

@@ -99,9 +99,7 @@ impl Quarantine {
     /// The entries as a frame (the Parquet file's content).
     pub fn frame(&self) -> PolarsResult<DataFrame> {
         let e = &self.entries;
-        let s = |f: fn(&QuarantineEntry) -> Option<&str>| {
-            e.iter().map(f).collect::<Vec<Option<&str>>>()
-        };
+        let s = |f: fn(&QuarantineEntry) -> Option<&str>| e.iter().map(f).collect::<Vec<Option<&str>>>();
         DataFrame::new(
             e.len(),
             vec![
@@ -146,15 +144,7 @@ impl Quarantine {
                 ws.write_string(r, 4, x.field.as_deref().unwrap_or(""))?;
                 ws.write_string(r, 5, x.value.as_deref().unwrap_or(""))?;
                 ws.write_string(r, 6, &x.rule)?;
-                ws.write_string(
-                    r,
-                    7,
-                    if x.severity == "error" {
-                        "errore"
-                    } else {
-                        "avviso"
-                    },
-                )?;
+                ws.write_string(r, 7, if x.severity == "error" { "errore" } else { "avviso" })?;
                 ws.write_string(r, 8, &x.message_it)?;
             }
             let last = self.entries.len().min(XLSX_MAX_ROWS) as u32;
@@ -247,10 +237,7 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             for f in &files {
-                assert_eq!(
-                    std::fs::metadata(f).unwrap().permissions().mode() & 0o777,
-                    0o600
-                );
+                assert_eq!(std::fs::metadata(f).unwrap().permissions().mode() & 0o777, 0o600);
             }
         }
     }

@@ -5,8 +5,8 @@ use crate::anagrafe::{self, process_comune, ComuneOutcome, ComuneStatus, Options
 use crate::config::{ConfigError, Settings, SourceDefinition};
 use crate::progress::Progress;
 use metrodati_catalog::{
-    Catalog, DatasetInfo, NewVersion, QualityResult, RunId, RunStatus, SourceAccounting,
-    SourceStatus, Trigger,
+    Catalog, DatasetInfo, NewVersion, QualityResult, RunId, RunStatus, SourceAccounting, SourceStatus,
+    Trigger,
 };
 use metrodati_interop::anpr::ComuniArchive;
 use metrodati_interop::schema::{self, SCHEMA_VERSION};
@@ -77,8 +77,7 @@ impl RunReport {
 /// Datasets the anagrafe pipeline maintains.
 fn register_datasets(catalog: &Catalog) -> Result<(), RunError> {
     for name in anagrafe::TABLES {
-        let e = schema::entity(name)
-            .ok_or_else(|| RunError::Config(format!("entity {name} missing")))?;
+        let e = schema::entity(name).ok_or_else(|| RunError::Config(format!("entity {name} missing")))?;
         catalog.register_dataset(&DatasetInfo {
             name: format!("interop.{name}"),
             title: e.title.to_string(),
@@ -123,8 +122,7 @@ pub fn run(
     let _ = metrodati_connectors::atomic::remove_stale_temps(&settings.store_dir);
 
     let quarantine_dir = settings.quarantine_dir.join(format!("run-{run}"));
-    let mut by_istat: HashMap<&str, &SourceDefinition> =
-        defs.iter().map(|d| (d.istat(), d)).collect();
+    let mut by_istat: HashMap<&str, &SourceDefinition> = defs.iter().map(|d| (d.istat(), d)).collect();
     let mut queue = VecDeque::new();
     let mut missing = Vec::new();
     for c in &req.comuni {
@@ -175,11 +173,7 @@ pub fn run(
         drop(tx);
         for outcome in rx {
             progress.inc(1);
-            progress.message(&format!(
-                "{} {}",
-                outcome.istat,
-                status_word(&outcome.status)
-            ));
+            progress.message(&format!("{} {}", outcome.istat, status_word(&outcome.status)));
             match record(catalog, run, &outcome) {
                 Ok(r) => reports.push(r),
                 Err(e) => catalog_error = Some(e),

@@ -35,10 +35,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
     let jobs = JobsFile::load(&settings.jobs_file).map_err(|errs| {
         anyhow::anyhow!(
             "{}",
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
         )
     })?;
     let names: Vec<String> = if args.all {

@@ -25,12 +25,8 @@ pub struct Args {
 
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
     if args.write_definitions {
-        let n = sample::write_definitions(&settings.sources_dir).with_context(|| {
-            format!(
-                "writing definitions into {}",
-                settings.sources_dir.display()
-            )
-        })?;
+        let n = sample::write_definitions(&settings.sources_dir)
+            .with_context(|| format!("writing definitions into {}", settings.sources_dir.display()))?;
         println!(
             "{n} source definitions written to {}",
             settings.sources_dir.display()
@@ -67,11 +63,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     if !summary.defects.is_empty() {
-        let defects: Vec<String> = summary
-            .defects
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
+        let defects: Vec<String> = summary.defects.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("injected defects: {}", defects.join(", "));
     }
     Ok(ExitCode::SUCCESS)

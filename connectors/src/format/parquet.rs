@@ -34,7 +34,10 @@ struct ParquetRows {
 }
 
 fn err(url: &str, e: impl std::fmt::Display) -> ConnectorError {
-    ConnectorError::UnsupportedFormat { url: url.to_string(), message: format!("Parquet: {e}") }
+    ConnectorError::UnsupportedFormat {
+        url: url.to_string(),
+        message: format!("Parquet: {e}"),
+    }
 }
 
 impl ParquetRows {
@@ -120,11 +123,19 @@ pub fn open(
         None => {
             let mut r = object.open()?;
             let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut r, &mut buf).map_err(|e| ConnectorError::io_at(url.clone(), e))?;
+            std::io::Read::read_to_end(&mut r, &mut buf)
+                .map_err(|e| ConnectorError::io_at(url.clone(), e))?;
             Source::Bytes(Arc::new(buf))
         }
     };
-    let mut rows = ParquetRows { url, source, header: Vec::new(), total: 0, next: 0, buffer: VecDeque::new() };
+    let mut rows = ParquetRows {
+        url,
+        source,
+        header: Vec::new(),
+        total: 0,
+        next: 0,
+        buffer: VecDeque::new(),
+    };
     let mut reader = rows.reader()?;
     let schema = reader.schema().map_err(|e| err(&rows.url, e))?;
     rows.header = schema.iter_names().map(|n| clean_header(n.as_str())).collect();
@@ -141,7 +152,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.parquet");
         let n = SLICE_ROWS + 10;
-        let names: Vec<Option<String>> = (0..n).map(|i| if i == 3 { None } else { Some(format!("N{i}")) }).collect();
+        let names: Vec<Option<String>> = (0..n)
+            .map(|i| if i == 3 { None } else { Some(format!("N{i}")) })
+            .collect();
         let days: Vec<i32> = (0..n as i32).map(|i| 3652 + (i % 100)).collect();
         let mut df = DataFrame::new(
             n,
@@ -152,7 +165,9 @@ mod tests {
             ],
         )
         .unwrap();
-        ParquetWriter::new(std::fs::File::create(&path).unwrap()).finish(&mut df).unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
         let obj = SourceObject::from_local_path(&path).unwrap();
         let mut r = open(&FormatSpec::new(crate::spec::Format::Parquet), &obj, &[]).unwrap();
         assert_eq!(r.header(), ["NOME", "NASCITA", "CIVICO"]);

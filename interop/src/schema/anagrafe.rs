@@ -132,8 +132,7 @@ const FAMIGLIA_FIELDS: &[Field] = &[
     Field {
         name: "holder_tax_code",
         title: "Codice fiscale dell'intestatario",
-        description:
-            "Codice fiscale dell'intestatario della scheda di famiglia (relazione di parentela 1).",
+        description: "Codice fiscale dell'intestatario della scheda di famiglia (relazione di parentela 1).",
         required: false,
         ontology: None,
         mappable: false,

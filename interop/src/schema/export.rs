@@ -18,20 +18,14 @@ pub fn table_schema(entity: &Entity) -> Value {
                 constraints.insert("pattern".into(), Value::String(p.into()));
             }
             if let Some(v) = f.vocabulary {
-                let codes: Vec<Value> = crate::vocab::codes(v)
-                    .into_iter()
-                    .map(Value::String)
-                    .collect();
+                let codes: Vec<Value> = crate::vocab::codes(v).into_iter().map(Value::String).collect();
                 constraints.insert("enum".into(), Value::Array(codes));
             }
             let mut field = Map::new();
             field.insert("name".into(), Value::String(f.name.into()));
             field.insert("title".into(), Value::String(f.title.into()));
             field.insert("description".into(), Value::String(f.description.into()));
-            field.insert(
-                "type".into(),
-                Value::String(f.ty.table_schema_type().into()),
-            );
+            field.insert("type".into(), Value::String(f.ty.table_schema_type().into()));
             if f.ty == FieldType::Date {
                 field.insert("format".into(), Value::String("default".into()));
             }
@@ -62,19 +56,14 @@ pub fn table_schema(entity: &Entity) -> Value {
 pub fn markdown(entity: &Entity) -> String {
     let mut out = String::new();
     out.push_str(&format!("# `{}` — {}\n\n", entity.name, entity.title));
-    out.push_str(
-        "<!-- Generated from interop/src/schema by `metrodati schema`; do not edit. -->\n\n",
-    );
+    out.push_str("<!-- Generated from interop/src/schema by `metrodati schema`; do not edit. -->\n\n");
     out.push_str(&format!("{}\n\n", entity.description));
     out.push_str(&format!("- Schema version: `{SCHEMA_VERSION}`\n"));
     out.push_str(&format!(
         "- Ontology class: [`{0}`]({1}{0})\n",
         entity.ontology_class, ONTOPIA
     ));
-    out.push_str(&format!(
-        "- Primary key: `{}`\n",
-        entity.primary_key.join("`, `")
-    ));
+    out.push_str(&format!("- Primary key: `{}`\n", entity.primary_key.join("`, `")));
     out.push_str(&format!(
         "- Stored as Parquet partitioned by `{}` (`interop/{}/comune=<istat>/`)\n",
         entity.partition_key, entity.name
@@ -87,9 +76,7 @@ pub fn markdown(entity: &Entity) -> String {
             "no"
         }
     ));
-    out.push_str(
-        "| Field | Type | Required | Title | Description | Constraints | Ontology | Personal |\n",
-    );
+    out.push_str("| Field | Type | Required | Title | Description | Constraints | Ontology | Personal |\n");
     out.push_str("|---|---|---|---|---|---|---|---|\n");
     for f in entity.fields {
         let mut constraints = Vec::new();

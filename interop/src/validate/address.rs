@@ -28,6 +28,25 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("V.", "VIA"),
 ];
 
+/// Expands an abbreviated DUG given on its own (`P.ZA` → `PIAZZA`),
+/// recording a repair; other values are returned unchanged.
+pub fn expand_dug(field: &'static str, dug: String, repairs: &mut Vec<Repair>) -> String {
+    let key = dug.trim();
+    match ABBREVIATIONS
+        .iter()
+        .find(|(abbr, _)| key == *abbr || key.trim_end_matches('.') == abbr.trim_end_matches('.'))
+    {
+        Some((_, full)) => {
+            repairs.push(Repair {
+                field,
+                kind: "dug_abbreviation",
+            });
+            (*full).to_string()
+        }
+        None => dug,
+    }
+}
+
 /// Splits an upper-case address line. Returns `None` when no street name
 /// remains. Abbreviated DUGs are expanded and counted as repairs.
 pub fn split(field: &'static str, line: &str, repairs: &mut Vec<Repair>) -> Option<SplitAddress> {
@@ -130,8 +149,7 @@ fn starts_numeric(t: &str) -> bool {
 }
 
 fn is_exponent(t: &str) -> bool {
-    (t.len() == 1 && t.chars().all(|c| c.is_ascii_alphabetic()))
-        || matches!(t, "BIS" | "TER" | "QUATER")
+    (t.len() == 1 && t.chars().all(|c| c.is_ascii_alphabetic())) || matches!(t, "BIS" | "TER" | "QUATER")
 }
 
 #[cfg(test)]
@@ -176,6 +194,18 @@ mod tests {
         assert_eq!(r[0].kind, "dug_abbreviation");
         let a = s("V.LE CERTOSA 44").unwrap();
         assert_eq!(a.dug.as_deref(), Some("VIALE"));
+    }
+
+    #[test]
+    fn expands_a_dug_given_alone() {
+        let mut r = Vec::new();
+        assert_eq!(expand_dug("d", "V.LE".into(), &mut r), "VIALE");
+        assert_eq!(expand_dug("d", "V.".into(), &mut r), "VIA");
+        assert_eq!(expand_dug("d", "V".into(), &mut r), "VIA");
+        assert_eq!(r.len(), 3);
+        assert_eq!(expand_dug("d", "VIA".into(), &mut r), "VIA");
+        assert_eq!(expand_dug("d", "PIAZZA".into(), &mut r), "PIAZZA");
+        assert_eq!(r.len(), 3);
     }
 
     #[test]

@@ -196,29 +196,21 @@ impl Validator {
         let given_name = self.required(Target::GivenName, given_name);
 
         let sex = self.upper(input, Target::SexId);
-        let sex = self
-            .required(Target::SexId, sex)
-            .and_then(|s| match s.as_str() {
-                "M" => Some(cf::Sex::M),
-                "F" => Some(cf::Sex::F),
-                _ => {
-                    self.issues.push(Issue::error(
-                        "sex_id",
-                        "enum_invalid",
-                        format!("Sesso «{s}» non valido: ammessi M o F"),
-                        Some(&s),
-                    ));
-                    None
-                }
-            });
+        let sex = self.required(Target::SexId, sex).and_then(|s| match s.as_str() {
+            "M" => Some(cf::Sex::M),
+            "F" => Some(cf::Sex::F),
+            _ => {
+                self.issues.push(Issue::error(
+                    "sex_id",
+                    "enum_invalid",
+                    format!("Sesso «{s}» non valido: ammessi M o F"),
+                    Some(&s),
+                ));
+                None
+            }
+        });
 
-        let dob = self.date(
-            input,
-            Target::DateOfBirth,
-            ctx.date_of_birth_format,
-            ctx,
-            true,
-        );
+        let dob = self.date(input, Target::DateOfBirth, ctx.date_of_birth_format, ctx, true);
         let birth_place = self.upper(input, Target::BirthPlaceCode);
         let birth_place = self.required(Target::BirthPlaceCode, birth_place);
         if let (Some(bp), Some(d)) = (&birth_place, dob) {
@@ -237,7 +229,10 @@ impl Validator {
                         self.issues.push(Issue::error(
                             "tax_code",
                             "cf_sex_mismatch",
-                            format!("Il codice fiscale indica il sesso {:?}, ma il sesso dichiarato è {:?}", info.sex, s),
+                            format!(
+                                "Il codice fiscale indica il sesso {:?}, ma il sesso dichiarato è {:?}",
+                                info.sex, s
+                            ),
                             Some(code),
                         ));
                     }
@@ -376,11 +371,7 @@ impl Validator {
         required: bool,
     ) -> Option<NaiveDate> {
         let raw = self.text(input, t);
-        let raw = if required {
-            self.required(t, raw)?
-        } else {
-            raw?
-        };
+        let raw = if required { self.required(t, raw)? } else { raw? };
         let Some(d) = date::parse(&raw, format) else {
             let expected = format
                 .map(|f| format!(" (formato atteso {f})"))
@@ -414,21 +405,14 @@ impl Validator {
         Some(d)
     }
 
-    fn code(
-        &mut self,
-        input: &Input,
-        t: Target,
-        vocabulary: Vocabulary,
-        label: &str,
-    ) -> Option<String> {
+    fn code(&mut self, input: &Input, t: Target, vocabulary: Vocabulary, label: &str) -> Option<String> {
         let v = self.upper(input, t)?;
         // Numeric codes are often exported with leading zeros ("01").
-        let normalised =
-            if v.chars().all(|c| c.is_ascii_digit()) && v.len() > 1 && v.starts_with('0') {
-                v.trim_start_matches('0').to_string()
-            } else {
-                v.clone()
-            };
+        let normalised = if v.chars().all(|c| c.is_ascii_digit()) && v.len() > 1 && v.starts_with('0') {
+            v.trim_start_matches('0').to_string()
+        } else {
+            v.clone()
+        };
         if vocab::contains(vocabulary, &normalised) {
             if normalised != v {
                 self.repairs.push(Repair {
@@ -441,10 +425,7 @@ impl Validator {
             self.issues.push(Issue::error(
                 t.name(),
                 "enum_invalid",
-                format!(
-                    "{label}: codice «{v}» non previsto ({})",
-                    vocabulary.source()
-                ),
+                format!("{label}: codice «{v}» non previsto ({})", vocabulary.source()),
                 Some(&v),
             ));
             None
@@ -479,12 +460,8 @@ impl Validator {
                         return Some((fixed, info));
                     }
                 }
-                self.issues.push(Issue::error(
-                    "tax_code",
-                    e.code(),
-                    e.message_it(),
-                    Some(code),
-                ));
+                self.issues
+                    .push(Issue::error("tax_code", e.code(), e.message_it(), Some(code)));
                 None
             }
         }
@@ -516,9 +493,7 @@ impl Validator {
             self.issues.push(Issue::error(
                 "birth_place_code",
                 "belfiore_invalid",
-                format!(
-                    "Il luogo di nascita «{code}» non è un codice catastale (lettera e tre cifre)"
-                ),
+                format!("Il luogo di nascita «{code}» non è un codice catastale (lettera e tre cifre)"),
                 Some(code),
             ));
             return;
@@ -528,7 +503,9 @@ impl Validator {
                 None => self.issues.push(Issue::error(
                     "birth_place_code",
                     "foreign_state_unknown",
-                    format!("Il codice di Stato estero {code} non esiste nella tabella ANPR degli Stati esteri"),
+                    format!(
+                        "Il codice di Stato estero {code} non esiste nella tabella ANPR degli Stati esteri"
+                    ),
                     Some(code),
                 )),
                 Some(s) => {
@@ -538,7 +515,10 @@ impl Validator {
                         self.issues.push(Issue::warning(
                             "birth_place_code",
                             "foreign_state_not_valid_at_date",
-                            format!("Lo Stato {} ({code}) non era valido alla data di nascita {dob}", s.denominazione),
+                            format!(
+                                "Lo Stato {} ({code}) non era valido alla data di nascita {dob}",
+                                s.denominazione
+                            ),
                             Some(code),
                         ));
                     }
@@ -550,8 +530,7 @@ impl Validator {
             match archive.check_belfiore(code, dob) {
                 BelfioreCheck::Valid { .. } => {}
                 BelfioreCheck::NotValidAt { intervals } => {
-                    let periods: Vec<String> =
-                        intervals.iter().map(|(a, b)| format!("{a}…{b}")).collect();
+                    let periods: Vec<String> = intervals.iter().map(|(a, b)| format!("{a}…{b}")).collect();
                     self.issues.push(Issue::error(
                         "birth_place_code",
                         "birthplace_not_valid_at_date",
@@ -573,16 +552,10 @@ impl Validator {
     }
 
     #[allow(clippy::type_complexity)]
-    fn address(
-        &mut self,
-        input: &Input,
-    ) -> (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) {
-        let mut dug = self.upper(input, Target::ToponymQualifier);
+    fn address(&mut self, input: &Input) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+        let mut dug = self
+            .upper(input, Target::ToponymQualifier)
+            .map(|d| address::expand_dug("toponym_qualifier", d, &mut self.repairs));
         let mut street = self.upper(input, Target::OfficialStreetName);
         let mut number = self.upper(input, Target::StreetNumber);
         let mut exponent = self.upper(input, Target::StreetNumberExponent);

@@ -11,10 +11,7 @@ pub fn clean(field: &'static str, raw: &str, repairs: &mut Vec<Repair>) -> Optio
         return None;
     }
     if trimmed.len() != raw.len() {
-        repairs.push(Repair {
-            field,
-            kind: "trim",
-        });
+        repairs.push(Repair { field, kind: "trim" });
     }
     let mut out = String::with_capacity(trimmed.len());
     let mut last_space = false;
@@ -45,10 +42,7 @@ pub fn clean(field: &'static str, raw: &str, repairs: &mut Vec<Repair>) -> Optio
 /// recording a `case` repair when something changed.
 pub fn upper(field: &'static str, value: String, repairs: &mut Vec<Repair>) -> String {
     if value.chars().any(|c| c.is_lowercase()) {
-        repairs.push(Repair {
-            field,
-            kind: "case",
-        });
+        repairs.push(Repair { field, kind: "case" });
         value.to_uppercase()
     } else {
         value

@@ -29,11 +29,10 @@ impl BoundMapping {
     pub fn bind(spec: &SourceSpec, header: &[String]) -> Result<BoundMapping, MissingColumns> {
         let find = |name: &str| {
             let name = name.trim();
-            header.iter().position(|h| h.trim() == name).or_else(|| {
-                header
-                    .iter()
-                    .position(|h| h.trim().eq_ignore_ascii_case(name))
-            })
+            header
+                .iter()
+                .position(|h| h.trim() == name)
+                .or_else(|| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name)))
         };
         let mut targets = Vec::new();
         let mut columns: [Option<String>; Target::COUNT] = Default::default();

@@ -6,8 +6,7 @@ use crate::config::{SourceDefinition, SourceSpec};
 use crate::progress::Progress;
 use crate::quarantine::{Quarantine, QuarantineEntry, RejectedRow};
 use crate::store::{
-    famiglia_frame, persona_frame, residenza_frame, CommittedPartition, FamilyAggregate,
-    PartitionWriter,
+    famiglia_frame, persona_frame, residenza_frame, CommittedPartition, FamilyAggregate, PartitionWriter,
 };
 use metrodati_connectors::format::open_reader;
 use metrodati_connectors::location::{resolve, SourceObject};
@@ -112,9 +111,7 @@ pub fn process_comune(def: &SourceDefinition, opts: &Options<'_>) -> ComuneOutco
     // 1. Resolve and fingerprint the inputs.
     let mut resolved = Vec::new();
     let mut fp = Sha256::new();
-    fp.update(format!(
-        "anagrafe/{PIPELINE_VERSION}/schema {SCHEMA_VERSION}\n"
-    ));
+    fp.update(format!("anagrafe/{PIPELINE_VERSION}/schema {SCHEMA_VERSION}\n"));
     fp.update(def.text.as_bytes());
     fp.update(format!("\narchive {}\n", opts.archive_id.unwrap_or("-")));
     let mut sources: Vec<SourceOutcome> = Vec::new();
@@ -447,16 +444,8 @@ impl<'o> Processor<'o> {
     ) -> Result<Vec<(&'static str, CommittedPartition)>, String> {
         self.flush()?;
         // Family-level quality (warnings: the rows are kept).
-        let no_holder = self
-            .families
-            .values()
-            .filter(|f| f.holders.is_empty())
-            .count() as u64;
-        let many_holders = self
-            .families
-            .values()
-            .filter(|f| f.holders.len() > 1)
-            .count() as u64;
+        let no_holder = self.families.values().filter(|f| f.holders.is_empty()).count() as u64;
+        let many_holders = self.families.values().filter(|f| f.holders.len() > 1).count() as u64;
         if let Some(first) = sources.first_mut() {
             if no_holder > 0 {
                 *first
@@ -490,13 +479,10 @@ impl<'o> Processor<'o> {
             .map_err(|e| e.to_string())?;
         let df = famiglia_frame(&self.istat, &self.families).map_err(|e| e.to_string())?;
         famiglia.write(&df).map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        out.push(("persona", self.persona.commit().map_err(|e| e.to_string())?));
-        out.push(("famiglia", famiglia.commit().map_err(|e| e.to_string())?));
-        out.push((
-            "residenza",
-            self.residenza.commit().map_err(|e| e.to_string())?,
-        ));
-        Ok(out)
+        Ok(vec![
+            ("persona", self.persona.commit().map_err(|e| e.to_string())?),
+            ("famiglia", famiglia.commit().map_err(|e| e.to_string())?),
+            ("residenza", self.residenza.commit().map_err(|e| e.to_string())?),
+        ])
     }
 }

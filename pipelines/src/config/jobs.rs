@@ -183,12 +183,7 @@ impl JobsFile {
         }
     }
 
-    fn err(
-        &self,
-        span: Option<std::ops::Range<usize>>,
-        key: String,
-        msg: impl Into<String>,
-    ) -> ConfigError {
+    fn err(&self, span: Option<std::ops::Range<usize>>, key: String, msg: impl Into<String>) -> ConfigError {
         ConfigError::at(&self.path, &self.text, span, Some(key), msg)
     }
 
@@ -199,7 +194,10 @@ impl JobsFile {
                 errors.push(self.err(
                     Some(c.span()),
                     key,
-                    format!("unknown comune `{}`: not an ISTAT code of the Città Metropolitana di Milano", c.get_ref()),
+                    format!(
+                        "unknown comune `{}`: not an ISTAT code of the Città Metropolitana di Milano",
+                        c.get_ref()
+                    ),
                 ));
             }
         };
@@ -227,7 +225,10 @@ impl JobsFile {
                     errors.push(self.err(
                         Some(s.span()),
                         key("schedule"),
-                        format!("cron expression `{}` must have 5 fields (minute hour day month weekday)", s.get_ref()),
+                        format!(
+                            "cron expression `{}` must have 5 fields (minute hour day month weekday)",
+                            s.get_ref()
+                        ),
                     ));
                 }
             }

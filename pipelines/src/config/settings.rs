@@ -69,8 +69,7 @@ impl Settings {
     /// (from the command line or `METRODATI_DATA_DIR`) moves every
     /// data-folder default.
     pub fn load(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Settings, ConfigError> {
-        let cwd = std::env::current_dir()
-            .map_err(|e| ConfigError::file(Path::new("."), e.to_string()))?;
+        let cwd = std::env::current_dir().map_err(|e| ConfigError::file(Path::new("."), e.to_string()))?;
         let path = match config {
             Some(p) => Some(p.to_path_buf()),
             None => Some(cwd.join(SETTINGS_FILE)).filter(|p| p.exists()),
@@ -81,10 +80,7 @@ impl Settings {
                     .map_err(|e| ConfigError::file(p, format!("cannot read settings: {e}")))?;
                 let file: SettingsFile =
                     toml::from_str(&text).map_err(|e| ConfigError::from_toml(p, &text, &e))?;
-                let root = p
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| cwd.clone());
+                let root = p.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.clone());
                 let root = if root.as_os_str().is_empty() {
                     cwd.clone()
                 } else {

@@ -165,10 +165,7 @@ impl SourceDefinition {
         for p in paths {
             match SourceDefinition::load(&p) {
                 Ok(d) => {
-                    if let Some(prev) = defs
-                        .iter()
-                        .find(|x: &&SourceDefinition| x.istat() == d.istat())
-                    {
+                    if let Some(prev) = defs.iter().find(|x: &&SourceDefinition| x.istat() == d.istat()) {
                         errors.push(ConfigError::at(
                             &p,
                             &d.text,
@@ -190,12 +187,7 @@ impl SourceDefinition {
         (defs, errors)
     }
 
-    fn err(
-        &self,
-        span: Option<std::ops::Range<usize>>,
-        key: String,
-        msg: impl Into<String>,
-    ) -> ConfigError {
+    fn err(&self, span: Option<std::ops::Range<usize>>, key: String, msg: impl Into<String>) -> ConfigError {
         ConfigError::at(&self.path, &self.text, span, Some(key), msg)
     }
 
@@ -339,10 +331,7 @@ full_address = "INDIRIZZO"
         assert_eq!(d.anagrafe.len(), 1);
         let sex = d.anagrafe[0].columns.get("sex_id").unwrap();
         assert_eq!(sex.column(), "SESSO");
-        assert_eq!(
-            sex.values().unwrap().get("2").map(String::as_str),
-            Some("F")
-        );
+        assert_eq!(sex.values().unwrap().get("2").map(String::as_str), Some("F"));
     }
 
     #[test]
@@ -394,10 +383,6 @@ full_address = "INDIRIZZO"
     #[test]
     fn file_name_must_match_comune() {
         let errs = SourceDefinition::parse(Path::new("comuni/015002.toml"), GOOD).unwrap_err();
-        assert!(
-            errs[0].message.contains("name it 015146.toml"),
-            "{}",
-            errs[0]
-        );
+        assert!(errs[0].message.contains("name it 015146.toml"), "{}", errs[0]);
     }
 }

@@ -111,10 +111,7 @@ pub fn residenza_frame(istat: &str, rows: &[AnagrafeRecord]) -> PolarsResult<Dat
 }
 
 /// `famiglia` rows, one per family code, in code order.
-pub fn famiglia_frame(
-    istat: &str,
-    families: &BTreeMap<String, FamilyAggregate>,
-) -> PolarsResult<DataFrame> {
+pub fn famiglia_frame(istat: &str, families: &BTreeMap<String, FamilyAggregate>) -> PolarsResult<DataFrame> {
     let e = entity("famiglia");
     let n = families.len();
     let mut cols = Vec::with_capacity(e.fields.len());

@@ -22,10 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store I/O on {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("Parquet writing {path}: {source}")]
     Parquet { path: PathBuf, source: PolarsError },
 }
@@ -42,10 +39,7 @@ pub const PART_FILE: &str = "part-0.parquet";
 
 /// Folder of a table's partition for a comune.
 pub fn partition_dir(store: &Path, table: &str, istat: &str) -> PathBuf {
-    store
-        .join("interop")
-        .join(table)
-        .join(format!("comune={istat}"))
+    store.join("interop").join(table).join(format!("comune={istat}"))
 }
 
 /// Data file of a table's partition for a comune.
@@ -94,11 +88,7 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl PartitionWriter {
     /// Starts writing the partition of `entity` for comune `istat`.
-    pub fn create(
-        store: &Path,
-        entity: &Entity,
-        istat: &str,
-    ) -> Result<PartitionWriter, StoreError> {
+    pub fn create(store: &Path, entity: &Entity, istat: &str) -> Result<PartitionWriter, StoreError> {
         let dir = partition_dir(store, entity.name, istat);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let final_path = dir.join(PART_FILE);
@@ -134,12 +124,10 @@ impl PartitionWriter {
             return Ok(());
         }
         let writer = self.writer.as_mut().expect("writer present until commit");
-        writer
-            .write_batch(df)
-            .map_err(|source| StoreError::Parquet {
-                path: self.tmp_path.clone(),
-                source,
-            })?;
+        writer.write_batch(df).map_err(|source| StoreError::Parquet {
+            path: self.tmp_path.clone(),
+            source,
+        })?;
         self.rows += df.height() as u64;
         Ok(())
     }
@@ -155,12 +143,10 @@ impl PartitionWriter {
         if self.rows == 0 {
             // An empty partition still needs a valid file with the schema.
             let empty = DataFrame::empty_with_schema(&self.schema);
-            writer
-                .write_batch(&empty)
-                .map_err(|source| StoreError::Parquet {
-                    path: self.tmp_path.clone(),
-                    source,
-                })?;
+            writer.write_batch(&empty).map_err(|source| StoreError::Parquet {
+                path: self.tmp_path.clone(),
+                source,
+            })?;
         }
         writer.finish().map_err(|source| StoreError::Parquet {
             path: self.tmp_path.clone(),
