@@ -55,6 +55,7 @@ import glob
 import io
 import json
 import os
+import shutil
 import sys
 import time
 import tomllib
@@ -236,13 +237,16 @@ WITH n AS (
         date_of_birth AS raw_date_of_birth, full_address AS raw_full_address
     FROM raw
 ),
+n2 AS (
+    SELECT *, cf_error(tc0) AS cf_err0, cf_o_to_zero(tc0) AS tc_o FROM n
+),
 a AS (  -- address split (simplified address::split) and the codice fiscale
     SELECT *,
         regexp_extract(addr, '^({abbr})\s*(.*)$', ['abbr', 'rest']) AS ab,
-        CASE WHEN cf_error(tc0) IS NULL THEN tc0
-             WHEN cf_o_to_zero(tc0) <> tc0 AND cf_error(cf_o_to_zero(tc0)) IS NULL THEN cf_o_to_zero(tc0)
+        CASE WHEN cf_err0 IS NULL THEN tc0
+             WHEN tc_o <> tc0 AND cf_error(tc_o) IS NULL THEN tc_o
         END AS tc
-    FROM n
+    FROM n2
 ),
 b AS (
     SELECT *,
@@ -307,7 +311,7 @@ v AS (
     SELECT *,
         list_filter([
             CASE WHEN tc0 IS NULL THEN 'required_missing'
-                 WHEN tc IS NULL THEN cf_error(tc0) END,
+                 WHEN tc IS NULL THEN cf_err0 END,
             CASE WHEN fam IS NULL THEN 'required_missing' END,
             CASE WHEN giv IS NULL THEN 'required_missing' END,
             CASE WHEN sex IS NULL THEN 'required_missing'
@@ -353,22 +357,22 @@ v AS (
         ], lambda x: x IS NOT NULL) AS issues
     FROM h
 ),
-w AS (  -- duplicate codice fiscale among valid rows: the first one (source, file, row) is kept
-    SELECT *,
-        CASE WHEN len(issues) = 0 THEN
-            row_number() OVER (PARTITION BY istat, tc, len(issues) = 0 ORDER BY src_idx, file_idx, rn)
-        END AS dup_rank,
+w AS (
+    SELECT istat, src_idx, file_idx, rn, tc, fam, giv, sex_ok, dob, bp, cit3, mar, rpid, famc, rel,
+        dug, street, num, expo, cap, rsd, issues,
+        raw_tax_code, raw_family_name, raw_given_name, raw_date_of_birth, raw_full_address,
         hash(tc, fam, giv, sex_ok, dob, bp, cit3, mar, rpid, famc, rel, dug, street, num, expo,
              cap, rsd) AS rec_hash
     FROM v
 ),
-x AS (
+x AS (  -- duplicate codice fiscale among valid rows: the first one (source, file, row) is kept
     SELECT *,
-        first_value(rec_hash) OVER (PARTITION BY istat, tc, len(issues) = 0
-                                    ORDER BY src_idx, file_idx, rn) AS first_hash
+        row_number() OVER win AS dup_rank,
+        first_value(rec_hash) OVER win AS first_hash
     FROM w
+    WINDOW win AS (PARTITION BY istat, tc, len(issues) = 0 ORDER BY src_idx, file_idx, rn)
 )
-SELECT *,
+SELECT * EXCLUDE (rec_hash, first_hash, dup_rank),
     CASE WHEN len(issues) > 0 THEN issues
          WHEN dup_rank > 1 THEN
             [CASE WHEN rec_hash = first_hash THEN 'duplicate_row' ELSE 'duplicate_tax_code' END]
@@ -411,6 +415,31 @@ def load_reference(con, repo: Path, anpr_archive: Path | None) -> bool:
     return False
 
 
+def resolve_files(d: dict, data_dir: Path) -> list[tuple[int, int, str, dict]]:
+    """(source index, file index, path, source) of every file of a definition, sorted by path."""
+    out = []
+    if not d.get("anagrafe"):
+        raise ValueError("la definizione non ha sorgenti [[anagrafe]]")
+    for si, src in enumerate(d["anagrafe"]):
+        if str(src["read"].get("format")).lower() != "csv":
+            raise ValueError(f"source {src['name']}: not CSV (run bench/make_csv_sources.py)")
+        url = src["url"]
+        pattern = url[len("file://"):] if url.startswith("file://") else url
+        pattern = pattern if os.path.isabs(pattern) else str(data_dir / pattern)
+        files = sorted(glob.glob(pattern))
+        if not files:
+            raise ValueError(f"nessun file corrisponde a «{url}»")
+        out += [(si, fi, path, src) for fi, path in enumerate(files)]
+    return out
+
+
+def copy_partitioned(con, query: str, dest: Path) -> None:
+    """COPY a query with a `comune` column to dest/comune=<istat>/part-0.parquet (zstd)."""
+    con.execute(f"""COPY ({query}) TO {q(str(dest))}
+        (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (comune), FILENAME_PATTERN 'part-{{i}}',
+         OVERWRITE_OR_IGNORE true)""")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True, help="metrodati settings file (bench)")
@@ -418,6 +447,9 @@ def main() -> int:
     ap.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory_limit (default: DuckDB's own)")
+    ap.add_argument("--batch-mib", type=float, default=64.0,
+                    help="comuni are processed in batches of about this many MiB of CSV input "
+                         "(one set of queries per batch; a comune is never split; default 64)")
     ap.add_argument("--comuni", default=None, help="only these ISTAT codes, comma separated")
     args = ap.parse_args()
 
@@ -430,7 +462,6 @@ def main() -> int:
     anpr = absp(cfg["anpr_archive"]) if cfg.get("anpr_archive") else None
     out = Path(args.out).resolve()
     if out.exists():
-        import shutil
         shutil.rmtree(out)
     out.mkdir(parents=True)
     only = set(args.comuni.split(",")) if args.comuni else None
@@ -444,105 +475,143 @@ def main() -> int:
     macros(con)
     archive = load_reference(con, Path(args.repo).resolve(), anpr)
     validate_sql = build_validate_sql(con, archive)
-    print(f"duckdb {duckdb.__version__}: threads={con.execute('SELECT current_setting(' + q('threads') + ')').fetchone()[0]}, "
-          f"memory_limit={con.execute('SELECT current_setting(' + q('memory_limit') + ')').fetchone()[0]}, "
+    setting = lambda n: con.execute(f"SELECT current_setting({q(n)})").fetchone()[0]  # noqa: E731
+    print(f"duckdb {duckdb.__version__}: threads={setting('threads')}, memory_limit={setting('memory_limit')}, "
           f"ANPR archive {'used' if archive else 'absent'}", flush=True)
 
-    totals = {"read": 0, "written": 0, "quarantined": 0}
-    per_comune, failures, rules_total = [], [], {}
+    # Resolve every comune's files; group comuni into batches by input size.
+    failures: list[tuple[str, str]] = []
+    names: dict[str, str] = {}
+    batches: list[list[tuple[str, list]]] = [[]]
+    batch_bytes = 0
     for def_path in sorted(sources_dir.glob("*.toml")):
         d = tomllib.loads(def_path.read_text(encoding="utf-8"))
         istat = d["comune"]
         if only and istat not in only:
             continue
-        t0 = time.monotonic()
+        names[istat] = d.get("denominazione", "")
         try:
-            selects = []
-            for si, src in enumerate(d.get("anagrafe", [])):
-                if str(src["read"].get("format")).lower() != "csv":
-                    raise ValueError(f"source {src['name']}: not CSV (run bench/make_csv_sources.py)")
-                url = src["url"]
-                pattern = url[len("file://"):] if url.startswith("file://") else url
-                pattern = pattern if os.path.isabs(pattern) else str(data_dir / pattern)
-                files = sorted(glob.glob(pattern))
-                if not files:
-                    raise ValueError(f"nessun file corrisponde a «{url}»")
-                for fi, path in enumerate(files):
-                    selects.append(file_select(path, si, fi, src["read"], src["columns"]))
-            if not selects:
-                raise ValueError("la definizione non ha sorgenti [[anagrafe]]")
-            con.execute("CREATE OR REPLACE TEMP VIEW raw AS " + " UNION ALL ".join(selects))
+            files = resolve_files(d, data_dir)
+        except ValueError as e:
+            failures.append((istat, str(e)))
+            print(f"{istat} FAILED: {e}", flush=True)
+            continue
+        size = sum(os.path.getsize(f[2]) for f in files)
+        if batches[-1] and batch_bytes + size > args.batch_mib * 2**20:
+            batches.append([])
+            batch_bytes = 0
+        batches[-1].append((istat, files))
+        batch_bytes += size
+
+    totals = {"read": 0, "written": 0, "quarantined": 0}
+    per_comune, rules_total = [], {}
+    staging = out / "_staging"
+    for bi, batch in enumerate(b for b in batches if b):
+        t0 = time.monotonic()
+        selects, file_comune = [], {}
+        for istat, files in batch:
+            try:
+                for si, fi, path, src in files:
+                    selects.append(file_select(istat, path, si, fi, src["read"], src["columns"]))
+                    file_comune[path] = istat
+            except (ValueError, OSError) as e:
+                failures.append((istat, str(e)))
+                print(f"{istat} FAILED: {e}", flush=True)
+                selects = [s for s in selects if not s.startswith(f"SELECT {q(istat)} ")]
+        if not selects:
+            continue
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE raw AS " + " UNION ALL ".join(selects))
             con.execute("CREATE OR REPLACE TEMP TABLE chk AS " + validate_sql)
-            rejected_ragged = con.execute("""
-                SELECT s.file_path, e.line, e.csv_line FROM reject_errors e
+            ragged = con.execute("""
+                SELECT s.file_path, e.line, any_value(e.csv_line) FROM reject_errors e
                 JOIN reject_scans s USING (scan_id, file_id)
                 GROUP BY ALL ORDER BY 1, 2""").fetchall()
             con.execute("DELETE FROM reject_errors")
             con.execute("DELETE FROM reject_scans")
-            n_ok, n_bad = con.execute(
-                "SELECT count(*) FILTER (WHERE len(rules) = 0), count(*) FILTER (WHERE len(rules) > 0) FROM chk"
-            ).fetchone()
-            part = lambda t: out / t / f"comune={istat}" / "part-0.parquet"  # noqa: E731
-            for t in ("persona", "residenza", "famiglia"):
-                part(t).parent.mkdir(parents=True, exist_ok=True)
-            opts = "(FORMAT parquet, COMPRESSION zstd)"
-            con.execute(f"""COPY (SELECT {q(istat)} AS comune_istat, tc AS tax_code, fam AS family_name,
+            con.execute("DROP TABLE raw")
+            con.execute("CREATE OR REPLACE TEMP TABLE ragged (comune VARCHAR, file VARCHAR, line BIGINT, raw_line VARCHAR)")
+            if ragged:
+                con.executemany("INSERT INTO ragged VALUES (?, ?, ?, ?)",
+                                [(file_comune.get(f, ""), f, line, raw) for f, line, raw in ragged])
+            dest = staging / f"batch-{bi}"
+            dest.mkdir(parents=True, exist_ok=True)
+            order = "ORDER BY istat, src_idx, file_idx, rn"
+            copy_partitioned(con, f"""SELECT istat AS comune_istat, tc AS tax_code, fam AS family_name,
                     giv AS given_name, sex_ok AS sex_id, dob AS date_of_birth, bp AS birth_place_code,
-                    cit3 AS citizenship_code, mar AS marital_status_code, rpid AS resident_person_id
-                FROM chk WHERE len(rules) = 0 ORDER BY src_idx, file_idx, rn) TO {q(str(part('persona')))} {opts}""")
-            con.execute(f"""COPY (SELECT {q(istat)} AS comune_istat, tc AS tax_code, famc AS registered_family_code,
+                    cit3 AS citizenship_code, mar AS marital_status_code, rpid AS resident_person_id,
+                    istat AS comune
+                FROM chk WHERE len(rules) = 0 {order}""", dest / "persona")
+            copy_partitioned(con, f"""SELECT istat AS comune_istat, tc AS tax_code, famc AS registered_family_code,
                     rel AS parental_relationship_type_code, dug AS toponym_qualifier,
                     street AS official_street_name, num AS street_number, expo AS street_number_exponent,
-                    cap AS post_code, rsd AS residence_start_date
-                FROM chk WHERE len(rules) = 0 ORDER BY src_idx, file_idx, rn) TO {q(str(part('residenza')))} {opts}""")
-            con.execute(f"""COPY (SELECT {q(istat)} AS comune_istat, famc AS registered_family_code,
+                    cap AS post_code, rsd AS residence_start_date, istat AS comune
+                FROM chk WHERE len(rules) = 0 {order}""", dest / "residenza")
+            copy_partitioned(con, """SELECT istat AS comune_istat, famc AS registered_family_code,
                     count(*)::INTEGER AS number_of_components,
-                    arg_min(tc, (src_idx, file_idx, rn)) FILTER (WHERE rel = '1') AS holder_tax_code
-                FROM chk WHERE len(rules) = 0 GROUP BY famc ORDER BY famc) TO {q(str(part('famiglia')))} {opts}""")
-            if n_bad or rejected_ragged:
-                con.execute("CREATE OR REPLACE TEMP TABLE ragged (file VARCHAR, line BIGINT, raw_line VARCHAR)")
-                if rejected_ragged:
-                    con.executemany("INSERT INTO ragged VALUES (?, ?, ?)", rejected_ragged)
-                part("quarantine").parent.mkdir(parents=True, exist_ok=True)
-                con.execute(f"""COPY (
-                    SELECT {q(istat)} AS comune_istat, src_idx, file_idx, rn AS row, rules,
-                           raw_tax_code, raw_family_name, raw_given_name, raw_date_of_birth,
-                           raw_full_address, NULL::VARCHAR AS file, NULL::VARCHAR AS raw_line
-                    FROM chk WHERE len(rules) > 0
-                    UNION ALL
-                    SELECT {q(istat)}, NULL, NULL, line, ['ragged_row'], NULL, NULL, NULL, NULL, NULL,
-                           file, raw_line FROM ragged
-                    ) TO {q(str(part('quarantine')))} {opts}""")
-                for rule, n in con.execute(
-                        "SELECT r, count(*) FROM (SELECT unnest(rules) AS r FROM chk) GROUP BY r").fetchall():
-                    rules_total[rule] = rules_total.get(rule, 0) + n
-                if rejected_ragged:
-                    rules_total["ragged_row"] = rules_total.get("ragged_row", 0) + len(rejected_ragged)
-            read = n_ok + n_bad + len(rejected_ragged)
-            written, quarantined = n_ok, n_bad + len(rejected_ragged)
-            ok = read == written + quarantined
+                    arg_min(tc, (src_idx, file_idx, rn)) FILTER (WHERE rel = '1') AS holder_tax_code,
+                    istat AS comune
+                FROM chk WHERE len(rules) = 0 GROUP BY istat, famc ORDER BY istat, famc""", dest / "famiglia")
+            copy_partitioned(con, """
+                SELECT istat AS comune_istat, src_idx, file_idx, rn AS row, rules,
+                       raw_tax_code, raw_family_name, raw_given_name, raw_date_of_birth,
+                       raw_full_address, NULL::VARCHAR AS file, NULL::VARCHAR AS raw_line, istat AS comune
+                FROM chk WHERE len(rules) > 0
+                UNION ALL
+                SELECT comune, NULL, NULL, line, ['ragged_row'], NULL, NULL, NULL, NULL, NULL,
+                       file, raw_line, comune FROM ragged""", dest / "quarantine")
+            counts = con.execute("""
+                SELECT istat, count(*) FILTER (WHERE len(rules) = 0), count(*) FILTER (WHERE len(rules) > 0)
+                FROM chk GROUP BY istat""").fetchall()
+            for rule, n in con.execute(
+                    "SELECT r, count(*) FROM (SELECT unnest(rules) AS r FROM chk) GROUP BY r").fetchall():
+                rules_total[rule] = rules_total.get(rule, 0) + n
+            if ragged:
+                rules_total["ragged_row"] = rules_total.get("ragged_row", 0) + len(ragged)
+        except duckdb.Error as e:
+            for istat, _ in batch:
+                failures.append((istat, str(e)))
+            print(f"batch {bi} ({', '.join(i for i, _ in batch)}) FAILED: {e}", flush=True)
+            continue
+        # Move the batch's partitions into place: <out>/<table>/comune=<istat>/part-0.parquet.
+        for table_dir in dest.iterdir():
+            for part in table_dir.iterdir():
+                target = out / table_dir.name / part.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                part.rename(target)
+        shutil.rmtree(dest)
+        ragged_by = {}
+        for f, _, _ in ragged:
+            ragged_by[file_comune.get(f, "")] = ragged_by.get(file_comune.get(f, ""), 0) + 1
+        dt = time.monotonic() - t0
+        batch_rows = 0
+        for istat, n_ok, n_bad in sorted(counts):
+            n_rag = ragged_by.get(istat, 0)
+            read, written, quarantined = n_ok + n_bad + n_rag, n_ok, n_bad + n_rag
+            batch_rows += read
             per_comune.append({"comune": istat, "read": read, "written": written,
-                               "quarantined": quarantined, "seconds": round(time.monotonic() - t0, 3)})
+                               "quarantined": quarantined, "batch": bi})
             totals["read"] += read
             totals["written"] += written
             totals["quarantined"] += quarantined
-            print(f"{istat} {d.get('denominazione', ''):<32} read {read:>8} written {written:>8} "
-                  f"quarantined {quarantined:>6} ({time.monotonic() - t0:.2f}s){'' if ok else '  ACCOUNTING MISMATCH'}",
-                  flush=True)
-            if not ok:
+            if read != written + quarantined:
                 failures.append((istat, "accounting mismatch"))
-        except (ValueError, duckdb.Error) as e:
-            failures.append((istat, str(e)))
-            print(f"{istat} FAILED: {e}", flush=True)
+        print(f"batch {bi}: {len(batch)} comuni ({batch[0][0]}..{batch[-1][0]}), {batch_rows} rows read, "
+              f"{dt:.1f}s", flush=True)
+
+    if staging.exists():
+        shutil.rmtree(staging)
     elapsed = time.monotonic() - started
     balanced = totals["read"] == totals["written"] + totals["quarantined"]
     print(f"duckdb: read {totals['read']} = written {totals['written']} + quarantined "
           f"{totals['quarantined']}: {'OK' if balanced else 'MISMATCH'}; {len(per_comune)} comuni, "
           f"{len(failures)} failed ({elapsed:.1f}s)")
     print("rules: " + ", ".join(f"{k} {v}" for k, v in sorted(rules_total.items())))
+    for istat, err in failures:
+        print(f"FAILED {istat} {names.get(istat, '')}: {err}")
     (out / "summary.json").write_text(json.dumps({
         "duckdb_version": duckdb.__version__, "threads": args.threads, "seconds": elapsed,
-        "anpr_archive": archive, "totals": totals, "rules": rules_total,
+        "anpr_archive": archive, "batch_mib": args.batch_mib, "totals": totals, "rules": rules_total,
         "failures": failures, "comuni": per_comune}, indent=1), encoding="utf-8")
     return 0 if balanced and not failures else 1
 

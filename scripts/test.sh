@@ -40,3 +40,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== cargo test (connectors over HTTP, against a local server)"
+cargo test -p metrodati-connectors --features http --locked

@@ -242,3 +242,150 @@ mod tests {
         }
     }
 }
+
+/// One value changed by a repair (trim, case, abbreviation, letter O…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairEntry {
+    pub file: Arc<str>,
+    pub sheet: Option<String>,
+    pub row: u64,
+    pub column: Option<String>,
+    pub field: &'static str,
+    /// Stable kind, e.g. `trim`, `case`, `cf_letter_o`.
+    pub kind: &'static str,
+    /// The value as read, before the repair.
+    pub original: Option<String>,
+}
+
+/// Every repaired value of a source, streamed to
+/// `<dir>/<source>.repairs.parquet` in batches (bounded memory), committed
+/// atomically at the end; written only if there is at least one repair.
+pub struct RepairLog {
+    path: PathBuf,
+    writer: Option<crate::store::PartitionWriter>,
+    buffer: Vec<RepairEntry>,
+    count: u64,
+}
+
+const REPAIR_BATCH: usize = 50_000;
+
+impl RepairLog {
+    pub fn new(path: PathBuf) -> RepairLog {
+        RepairLog {
+            path,
+            writer: None,
+            buffer: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// Repairs recorded so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn push(&mut self, e: RepairEntry) -> Result<(), crate::store::StoreError> {
+        self.buffer.push(e);
+        self.count += 1;
+        if self.buffer.len() >= REPAIR_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn schema() -> Schema {
+        [
+            ("file", DataType::String),
+            ("sheet", DataType::String),
+            ("row", DataType::UInt64),
+            ("column", DataType::String),
+            ("field", DataType::String),
+            ("kind", DataType::String),
+            ("original", DataType::String),
+        ]
+        .into_iter()
+        .map(|(n, t)| Field::new(n.into(), t))
+        .collect()
+    }
+
+    fn flush(&mut self) -> Result<(), crate::store::StoreError> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        if self.writer.is_none() {
+            self.writer = Some(crate::store::PartitionWriter::create_file(
+                &self.path,
+                Self::schema(),
+                true,
+            )?);
+        }
+        let b = &self.buffer;
+        let s = |f: fn(&RepairEntry) -> Option<&str>| b.iter().map(f).collect::<Vec<Option<&str>>>();
+        let df = DataFrame::new(
+            b.len(),
+            vec![
+                Column::new("file".into(), s(|x| Some(&x.file))),
+                Column::new("sheet".into(), s(|x| x.sheet.as_deref())),
+                Column::new("row".into(), b.iter().map(|x| x.row).collect::<Vec<u64>>()),
+                Column::new("column".into(), s(|x| x.column.as_deref())),
+                Column::new("field".into(), s(|x| Some(x.field))),
+                Column::new("kind".into(), s(|x| Some(x.kind))),
+                Column::new("original".into(), s(|x| x.original.as_deref())),
+            ],
+        )
+        .map_err(|source| crate::store::StoreError::Parquet {
+            path: self.path.clone(),
+            source,
+        })?;
+        if let Some(w) = self.writer.as_mut() {
+            w.write(&df)?;
+        }
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Flushes and commits the log; `None` when there was nothing to record.
+    pub fn finish(mut self) -> Result<Option<PathBuf>, crate::store::StoreError> {
+        self.flush()?;
+        match self.writer.take() {
+            Some(w) => Ok(Some(w.commit()?.path)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod repair_tests {
+    use super::*;
+
+    #[test]
+    fn repair_log_streams_and_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.repairs.parquet");
+        let mut log = RepairLog::new(path.clone());
+        let file: Arc<str> = Arc::from("/d/a.csv");
+        for i in 0..(REPAIR_BATCH as u64 + 3) {
+            log.push(RepairEntry {
+                file: file.clone(),
+                sheet: None,
+                row: i + 2,
+                column: Some("COGNOME".into()),
+                field: "family_name",
+                kind: "case",
+                original: Some("Rossi".into()),
+            })
+            .unwrap();
+        }
+        let written = log.finish().unwrap().unwrap();
+        let df = crate::store::read_partition(&written).unwrap();
+        assert_eq!(df.height(), REPAIR_BATCH + 3);
+        assert_eq!(
+            df.column("original").unwrap().str().unwrap().get(0),
+            Some("Rossi")
+        );
+        assert!(RepairLog::new(dir.path().join("none.parquet"))
+            .finish()
+            .unwrap()
+            .is_none());
+    }
+}

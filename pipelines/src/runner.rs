@@ -225,6 +225,9 @@ pub fn run(
     } else {
         RunStatus::PartiallySucceeded
     };
+    if let Err(e) = write_summary(&quarantine_dir.join("riepilogo.csv"), &reports) {
+        tracing::warn!(error = %e, "cannot write the run summary");
+    }
     let error = (failed > 0).then(|| format!("{failed} comuni non elaborati"));
     catalog.finish_run(run, status, error.as_deref())?;
     Ok(RunReport {
@@ -233,6 +236,51 @@ pub fn run(
         comuni: reports,
         config_errors,
     })
+}
+
+/// The run summary for data stewards: one line per comune, `;`-separated
+/// UTF-8 with a BOM so that Excel opens it with the right characters.
+fn write_summary(path: &std::path::Path, reports: &[ComuneReport]) -> Result<(), Box<dyn std::error::Error>> {
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+    w.write_record([
+        "codice_istat",
+        "comune",
+        "esito",
+        "righe_lette",
+        "righe_scritte",
+        "righe_in_quarantena",
+        "correzioni",
+        "file_quarantena",
+        "errore",
+    ])?;
+    for r in reports {
+        let (esito, errore) = match &r.status {
+            ComuneStatus::Processed => ("elaborato", String::new()),
+            ComuneStatus::Unchanged => ("invariato", String::new()),
+            ComuneStatus::Failed(e) => ("errore", e.clone()),
+        };
+        let xlsx: Vec<String> = r
+            .quarantine_files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "xlsx"))
+            .map(|p| p.display().to_string())
+            .collect();
+        w.write_record([
+            r.istat.as_str(),
+            r.denominazione.as_str(),
+            esito,
+            &r.rows_read.to_string(),
+            &r.rows_written.to_string(),
+            &r.rows_quarantined.to_string(),
+            &r.repairs.to_string(),
+            &xlsx.join(" "),
+            &errore,
+        ])?;
+    }
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend(w.into_inner()?);
+    metrodati_connectors::atomic::write_atomic_bytes(path, false, &bytes)?;
+    Ok(())
 }
 
 fn status_word(s: &ComuneStatus) -> &'static str {

@@ -81,6 +81,13 @@ impl Target {
         Self::ALL.into_iter().find(|t| t.name() == name)
     }
 
+    /// Italian title of the field (from the schema), for messages.
+    pub fn title(self) -> &'static str {
+        crate::schema::anagrafe_field(self.name())
+            .map(|f| f.title)
+            .unwrap_or("Indirizzo completo")
+    }
+
     /// Whether the target holds a date (so a mapping may give a date format).
     pub fn is_date(self) -> bool {
         matches!(self, Target::DateOfBirth | Target::ResidenceStartDate)
@@ -180,7 +187,7 @@ impl Validator {
             self.issues.push(Issue::error(
                 t.name(),
                 "required_missing",
-                format!("Il campo obbligatorio «{}» è vuoto", t.name()),
+                format!("Il campo obbligatorio «{}» è vuoto", t.title()),
                 None,
             ));
         }

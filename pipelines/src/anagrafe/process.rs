@@ -4,7 +4,7 @@ use super::mapping::BoundMapping;
 use super::{PIPELINE_VERSION, TABLES};
 use crate::config::{SourceDefinition, SourceSpec};
 use crate::progress::Progress;
-use crate::quarantine::{Quarantine, QuarantineEntry, RejectedRow};
+use crate::quarantine::{Quarantine, QuarantineEntry, RejectedRow, RepairEntry, RepairLog};
 use crate::store::{
     famiglia_frame, persona_frame, residenza_frame, CommittedPartition, FamilyAggregate, PartitionWriter,
 };
@@ -243,11 +243,18 @@ impl<'o> Processor<'o> {
 
     fn source(&mut self, r: &Resolved<'_>, so: &mut SourceOutcome) {
         let mut q = Quarantine::default();
+        let dir = self.opts.quarantine_dir.join(&self.istat);
+        let mut repairs = RepairLog::new(dir.join(format!("{}.repairs.parquet", so.name)));
         for (object, _) in &r.objects {
-            if let Err(e) = self.file(r.spec, object, so, &mut q) {
+            if let Err(e) = self.file(r.spec, object, so, &mut q, &mut repairs) {
                 so.error = Some(format!("{}: {e}", object.url()));
                 break;
             }
+        }
+        match repairs.finish() {
+            Ok(Some(path)) => so.quarantine_files.push(path),
+            Ok(None) => {}
+            Err(e) => so.error = Some(e.to_string()),
         }
         for e in &q.entries {
             *so.quality
@@ -264,6 +271,7 @@ impl<'o> Processor<'o> {
         object: &SourceObject,
         so: &mut SourceOutcome,
         q: &mut Quarantine,
+        repairs: &mut RepairLog,
     ) -> Result<(), String> {
         let expected = BoundMapping::expected_columns(spec);
         let mut reader = open_reader(&spec.read, object, &expected).map_err(|e| e.to_string())?;
@@ -319,6 +327,18 @@ impl<'o> Processor<'o> {
                     let outcome = rules::validate(&input, &ctx);
                     for rep in &outcome.repairs {
                         *so.repairs.entry(rep.kind.to_string()).or_default() += 1;
+                        let target = Target::from_name(rep.field);
+                        repairs
+                            .push(RepairEntry {
+                                file: file.clone(),
+                                sheet: sheet.clone(),
+                                row: row.line,
+                                column: mapping.column_of(rep.field).map(str::to_string),
+                                field: rep.field,
+                                kind: rep.kind,
+                                original: target.and_then(|t| input[t as usize].clone()),
+                            })
+                            .map_err(|e| e.to_string())?;
                     }
                     let entry = |field: &str,
                                  value: Option<String>,
@@ -466,7 +486,7 @@ impl<'o> Processor<'o> {
             }
             let dir = self.opts.quarantine_dir.join(&self.istat);
             match q.write(&dir, &so.name) {
-                Ok(files) => so.quarantine_files = files,
+                Ok(files) => so.quarantine_files.extend(files),
                 Err(e) => so.error = Some(e.to_string()),
             }
         }

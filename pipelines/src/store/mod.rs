@@ -90,16 +90,26 @@ impl PartitionWriter {
     /// Starts writing the partition of `entity` for comune `istat`.
     pub fn create(store: &Path, entity: &Entity, istat: &str) -> Result<PartitionWriter, StoreError> {
         let dir = partition_dir(store, entity.name, istat);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let final_path = dir.join(PART_FILE);
+        PartitionWriter::create_file(&dir.join(PART_FILE), polars_schema(entity), entity.personal())
+    }
+
+    /// Starts writing any Parquet file atomically: a hidden temporary file
+    /// beside `path`, renamed over it by [`commit`](PartitionWriter::commit).
+    /// `private` files (personal data) get owner-only permissions.
+    pub fn create_file(path: &Path, schema: Schema, private: bool) -> Result<PartitionWriter, StoreError> {
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let final_path = path.to_path_buf();
         let tmp_path = dir.join(format!(
-            ".{PART_FILE}.tmp-{}-{}",
+            ".{name}.tmp-{}-{}",
             std::process::id(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        let private = entity.personal();
         let file = create_file(&tmp_path, private).map_err(io(&tmp_path))?;
-        let schema = polars_schema(entity);
         let writer = ParquetWriter::new(file)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::default())
