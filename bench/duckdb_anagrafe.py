@@ -126,6 +126,9 @@ def macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE MACRO cf_o_to_zero(c) AS substr(c, 1, 6) || replace(substr(c, 7, 2), 'O', '0')
         || substr(c, 9, 1) || replace(substr(c, 10, 2), 'O', '0') || substr(c, 12, 1)
         || replace(substr(c, 13, 3), 'O', '0') || substr(c, 16)""")
+    # An abbreviated DUG given on its own (address::expand_dug): "P.ZA" -> "PIAZZA", "V" -> "VIA".
+    whens = " ".join(f"WHEN {q(a.rstrip('.'))} THEN {q(full)}" for a, full in DUG_ABBREVIATIONS)
+    con.execute(f"CREATE MACRO expand_dug(d) AS CASE rtrim(d, '.') {whens} ELSE d END")
     # Vocabulary code: leading zeros of a numeric code dropped ("01" -> "1").
     con.execute(r"""CREATE MACRO vocab_norm(v) AS CASE
         WHEN regexp_full_match(v, '0[0-9]+') THEN ltrim(v, '0') ELSE v END""")
@@ -228,7 +231,7 @@ WITH n AS (
         vocab_norm(upper(clean(marital_status_code))) AS mar,
         upper(clean(resident_person_id)) AS rpid, clean(registered_family_code) AS famc,
         vocab_norm(upper(clean(parental_relationship_type_code))) AS rel,
-        upper(clean(toponym_qualifier)) AS dug0, upper(clean(official_street_name)) AS street0,
+        expand_dug(upper(clean(toponym_qualifier))) AS dug0, upper(clean(official_street_name)) AS street0,
         upper(clean(street_number)) AS num0, upper(clean(street_number_exponent)) AS exp0,
         clean(post_code) AS cap, residence_start_date AS rsd_s, residence_start_date_p AS rsd_p,
         rtrim(upper(clean(full_address)), ', ') AS addr,

@@ -38,7 +38,13 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 echo "== cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee -a "$log"
 echo "== cargo test (connectors over HTTP, against a local server)"
-cargo test -p metrodati-connectors --features http --locked
+cargo test -p metrodati-connectors --features http --locked 2>&1 | tee -a "$log"
+
+# One closing line for all the suites above.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

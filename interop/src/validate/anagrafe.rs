@@ -53,6 +53,19 @@ impl Target {
     ];
     pub const COUNT: usize = Self::ALL.len();
 
+    /// Targets every source must map (the schema's required fields, except
+    /// `official_street_name`, which `full_address` may provide instead).
+    pub const REQUIRED: [Target; 8] = [
+        Target::TaxCode,
+        Target::FamilyName,
+        Target::GivenName,
+        Target::SexId,
+        Target::DateOfBirth,
+        Target::BirthPlaceCode,
+        Target::RegisteredFamilyCode,
+        Target::ParentalRelationshipTypeCode,
+    ];
+
     /// Schema field name (mapping target name).
     pub fn name(self) -> &'static str {
         match self {
@@ -604,5 +617,26 @@ impl Validator {
             }
         }
         (dug, street, number, exponent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_match_the_schema() {
+        let names = crate::schema::anagrafe_mapping_targets();
+        assert_eq!(names.len(), Target::COUNT);
+        for t in Target::ALL {
+            assert!(names.contains(&t.name()), "{}", t.name());
+            assert_eq!(Target::from_name(t.name()), Some(t));
+        }
+        let required: Vec<Target> = Target::ALL
+            .into_iter()
+            .filter(|t| crate::schema::anagrafe_field(t.name()).is_some_and(|f| f.required))
+            .filter(|t| *t != Target::OfficialStreetName)
+            .collect();
+        assert_eq!(required, Target::REQUIRED.to_vec());
     }
 }

@@ -264,16 +264,7 @@ impl SourceDefinition {
                 }
             }
             let mapped = |t: Target| src.columns.keys().any(|k| k.get_ref() == t.name());
-            for t in [
-                Target::TaxCode,
-                Target::FamilyName,
-                Target::GivenName,
-                Target::SexId,
-                Target::DateOfBirth,
-                Target::BirthPlaceCode,
-                Target::RegisteredFamilyCode,
-                Target::ParentalRelationshipTypeCode,
-            ] {
+            for t in Target::REQUIRED {
                 if !mapped(t) {
                     errors.push(self.err(
                         None,

@@ -115,16 +115,7 @@ pub(crate) struct Applied {
 }
 
 const CF_DIGIT_POSITIONS: [usize; 7] = [6, 7, 9, 10, 12, 13, 14];
-const REQUIRED: [Target; 8] = [
-    Target::TaxCode,
-    Target::FamilyName,
-    Target::GivenName,
-    Target::SexId,
-    Target::DateOfBirth,
-    Target::BirthPlaceCode,
-    Target::RegisteredFamilyCode,
-    Target::ParentalRelationshipTypeCode,
-];
+const REQUIRED: [Target; 8] = Target::REQUIRED;
 
 /// Draws and applies the defects of one row.
 pub(crate) fn inject(rng: &mut SmallRng, rec: &mut Record, caps: &Caps) -> Applied {
