@@ -394,3 +394,66 @@ fn check_reports_errors_with_file_line_and_key() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Writes a frame as CSV (header, ISO dates, empty for null).
+fn frame_to_csv(df: &polars::prelude::DataFrame, path: &Path) {
+    use polars::prelude::DataType;
+    let cols: Vec<_> = df
+        .columns()
+        .iter()
+        .map(|c| c.cast(&DataType::String).unwrap())
+        .collect();
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(df.get_column_names().iter().map(|n| n.as_str()))
+        .unwrap();
+    for i in 0..df.height() {
+        let row: Vec<String> = cols
+            .iter()
+            .map(|c| c.str().unwrap().get(i).unwrap_or("").to_string())
+            .collect();
+        w.write_record(&row).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+#[test]
+fn the_store_conforms_to_the_published_table_schemas() {
+    // An independent validator (frictionless) checks every table of two
+    // comuni, exported as CSV, against docs/schema/<table>.schema.json.
+    if std::process::Command::new("python3")
+        .args(["-c", "import frictionless"])
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true)
+    {
+        panic!("frictionless is not installed: run `pip install frictionless` (scripts/test.sh does)");
+    }
+    let env = Env::new();
+    let list = "015146,015002";
+    assert!(env
+        .run(&["sample", "--scale", "0.002", "--comuni", list])
+        .status
+        .success());
+    assert!(env.run(&["run", "anagrafe", "--comuni", list]).status.success());
+    for table in ["persona", "famiglia", "residenza"] {
+        for c in list.split(',') {
+            let df = read_partition(&partition_file(&env.store(), table, c)).unwrap();
+            let csv = env.dir.path().join(format!("{table}-{c}.csv"));
+            frame_to_csv(&df, &csv);
+            let schema = root().join(format!("docs/schema/{table}.schema.json"));
+            let out = Command::new("python3")
+                .args(["-m", "frictionless", "validate", "--trusted", "--schema"])
+                .arg(&schema)
+                .arg(&csv)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{table} {c} does not conform to {}:\n{}{}",
+                schema.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
