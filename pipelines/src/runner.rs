@@ -12,6 +12,7 @@ use metrodati_interop::anpr::ComuniArchive;
 use metrodati_interop::schema::{self, SCHEMA_VERSION};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 
 /// Errors that stop a run before it processes anything.
@@ -41,6 +42,19 @@ pub struct RunRequest {
     pub workers: usize,
     /// Rows per store batch.
     pub batch_rows: usize,
+}
+
+/// Counts rows read by the workers, for the progress display.
+#[derive(Default)]
+struct RowCounter(AtomicU64);
+
+impl Progress for RowCounter {
+    fn start(&self, _: &str, _: u64) {}
+    fn inc(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    fn message(&self, _: &str) {}
+    fn finish(&self) {}
 }
 
 /// Per-comune line of a run report.
@@ -139,6 +153,7 @@ pub fn run(
     progress.start("comuni", total_rows_hint);
 
     let queue = Mutex::new(queue);
+    let rows = &RowCounter::default();
     let (tx, rx) = mpsc::channel::<ComuneOutcome>();
     let mut reports = Vec::new();
     let mut catalog_error = None;
@@ -162,7 +177,7 @@ pub fn run(
                     previous_fingerprint: previous.as_deref(),
                     force: req.force,
                     batch_rows: req.batch_rows,
-                    progress: &crate::progress::NoProgress,
+                    progress: rows,
                 };
                 let outcome = process_comune(def, &opts);
                 if tx.send(outcome).is_err() {
@@ -171,9 +186,22 @@ pub fn run(
             });
         }
         drop(tx);
-        for outcome in rx {
+        loop {
+            let outcome = match rx.recv_timeout(std::time::Duration::from_millis(250)) {
+                Ok(o) => o,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    progress.message(&format!("{} righe lette", rows.0.load(Ordering::Relaxed)));
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             progress.inc(1);
-            progress.message(&format!("{} {}", outcome.istat, status_word(&outcome.status)));
+            progress.message(&format!(
+                "{} {} — {} righe lette",
+                outcome.istat,
+                status_word(&outcome.status),
+                rows.0.load(Ordering::Relaxed)
+            ));
             match record(catalog, run, &outcome) {
                 Ok(r) => reports.push(r),
                 Err(e) => catalog_error = Some(e),
