@@ -5,8 +5,8 @@ Usage (bench/run.sh calls it):
     python3 bench/report.py --logs target-bench/logs --catalog target-bench/data/catalog.sqlite \
         --duckdb-summary target-bench/duckdb-out/summary.json --scale 1.0 --out target-bench/results.md
 
-Reads the GNU ``/usr/bin/time -v`` outputs (``<logs>/metrodati.time``, ``duckdb.time``,
-``sample.time``), metrodati's run line (``<logs>/metrodati.log``) and its catalog (rows read /
+Reads the GNU ``/usr/bin/time -v`` outputs (``<logs>/metrodati-<n>.time``, ``duckdb-<n>.time``
+for each run n, ``sample.time``) and the load averages before each run (``load-<tool>-<n>.txt``), metrodati's run line (``<logs>/metrodati.log``) and its catalog (rows read /
 written / quarantined and error counts per rule of the last run), DuckDB's ``summary.json``, and
 prints: tool, wall seconds, rows/s (rows read / wall time), peak RSS MiB, rows written, rows
 quarantined; then the metrodati/DuckDB ratios of time and peak memory, the targets (faster than
@@ -99,12 +99,25 @@ def main() -> int:
     ap.add_argument("--workers", default="2")
     ap.add_argument("--threads", default="2")
     ap.add_argument("--input", default=None, help="sample folder (for its size)")
+    ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     logs = Path(args.logs)
 
-    mt = parse_time(logs / "metrodati.time")
-    dt = parse_time(logs / "duckdb.time")
+    def runs(tool):
+        out = []
+        for f in sorted(logs.glob(f"{tool}-*.time"), key=lambda p: int(p.stem.split("-")[1])):
+            t = parse_time(f)
+            load = logs / f"load-{tool}-{f.stem.split('-')[1]}.txt"
+            t["load"] = load.read_text().strip() if load.exists() else "?"
+            out.append(t)
+        if not out:
+            sys.exit(f"no {tool}-N.time in {logs}")
+        return out
+
+    mruns, druns = runs("metrodati"), runs("duckdb")
+    mt = min(mruns, key=lambda t: t["wall"])  # fastest run of each tool
+    dt = min(druns, key=lambda t: t["wall"])
     st = parse_time(logs / "sample.time") if (logs / "sample.time").exists() else {}
     mc, mrules = metrodati_counts(logs / "metrodati.log", Path(args.catalog))
     ds = json.loads(Path(args.duckdb_summary).read_text(encoding="utf-8"))
@@ -139,6 +152,12 @@ def main() -> int:
     if st:
         lines.append(f"- sample generation (not compared): {st['wall']:.1f} s, peak RSS "
                      f"{st['rss'] / 2**20:,.0f} MiB")
+    lines.append(f"- command: `{args.command}`")
+    if len(mruns) > 1:
+        lines.append(f"- {len(mruns)} runs of each tool, alternately; the table shows each tool's fastest run")
+    for name, rs in (("metrodati", mruns), ("DuckDB", druns)):
+        lines.append(f"- {name} runs: " + "; ".join(
+            f"{t['wall']:.1f} s, {t['rss'] / 2**20:,.0f} MiB (load avg before: {t['load']})" for t in rs))
     lines.append("")
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     fmt_row = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731

@@ -8,6 +8,8 @@
 #   --skip-build     use the release binary already in target-bench/
 #   --workers N      metrodati `run --workers` (default 2)
 #   --threads N      DuckDB `SET threads` (default 2)
+#   --repeat N       run the two tools N times, alternately (default 1); the summary reports the
+#                    fastest run of each tool and lists every run (other work on the machine adds noise)
 #
 # Environment: CARGO_BUILD_JOBS (default 1, so that a shared machine stays usable),
 # BENCH_DIR (default <repo>/target-bench), BENCH_DATA_DIR (default $BENCH_DIR/data).
@@ -19,9 +21,9 @@
 #      Parquet/XLSX/ODS comuni get the CSV layout of a CSV comune) and a settings file;
 #   4. `metrodati sample --scale S` writes the sample (timed, not part of the comparison);
 #   5. `metrodati run anagrafe --force --workers N` on a fresh store and catalog, under
-#      /usr/bin/time -v: wall time, rows read, rows/s, peak RSS;
+#      /usr/bin/time -v: wall time, rows read, rows/s, peak RSS (input files warm in the page cache);
 #   6. bench/duckdb_anagrafe.py: the same conversion and checks in DuckDB SQL, threads N, default
-#      memory limit, under /usr/bin/time -v;
+#      memory limit, under /usr/bin/time -v (steps 5 and 6 repeated --repeat times);
 #   7. bench/compare_outputs.py compares the two tools' persona/residenza/famiglia tables (not timed);
 #   8. bench/report.py prints the summary table with the metrodati/DuckDB ratios and writes
 #      $BENCH_DIR/results.md.
@@ -39,6 +41,7 @@ reuse_sample=0
 skip_build=0
 workers=2
 threads=2
+repeat=1
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -48,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --skip-build) skip_build=1; shift ;;
     --workers) workers="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -104,30 +108,38 @@ else
 fi
 echo "input: $(du -sh --apparent-size "$data_dir/sample" | cut -f1) in $(find "$data_dir/sample" -type f | wc -l) files"
 
-step "5. metrodati run anagrafe --force --workers $workers"
-rm -rf "$data_dir/store" "$data_dir/quarantine" "$data_dir"/catalog.sqlite*
-set +e
-/usr/bin/time -v -o "$logs/metrodati.time" "$bin" --config "$settings" run anagrafe --force \
-  --workers "$workers" >"$logs/metrodati.log" 2>"$logs/metrodati.err"
-rc=$?
-set -e
-grep -E '^run [0-9]+ job' "$logs/metrodati.log" || true
-[[ $rc -eq 0 ]] || { echo "metrodati exited with $rc (see $logs/metrodati.log)" >&2; tail -20 "$logs/metrodati.err" >&2; exit 1; }
-
-step "6. DuckDB (threads $threads, default memory limit)"
 duck_out="$bench_dir/duckdb-out"
-set +e
-/usr/bin/time -v -o "$logs/duckdb.time" "$python" "$repo/bench/duckdb_anagrafe.py" --config "$settings" \
-  --out "$duck_out" --threads "$threads" --repo "$repo" >"$logs/duckdb.log" 2>&1
-rc=$?
-set -e
-tail -2 "$logs/duckdb.log"
-[[ $rc -eq 0 ]] || { echo "duckdb_anagrafe.py exited with $rc (see $logs/duckdb.log)" >&2; exit 1; }
+rm -f "$logs"/metrodati-*.time "$logs"/duckdb-*.time "$logs"/load-*.txt
+for ((i = 1; i <= repeat; i++)); do
+  step "5. metrodati run anagrafe --force --workers $workers (run $i/$repeat)"
+  rm -rf "$data_dir/store" "$data_dir/quarantine" "$data_dir"/catalog.sqlite*
+  cut -d' ' -f1-3 /proc/loadavg >"$logs/load-metrodati-$i.txt"
+  set +e
+  /usr/bin/time -v -o "$logs/metrodati-$i.time" "$bin" --config "$settings" run anagrafe --force \
+    --workers "$workers" >"$logs/metrodati.log" 2>"$logs/metrodati.err"
+  rc=$?
+  set -e
+  grep -E '^run [0-9]+ job' "$logs/metrodati.log" || true
+  [[ $rc -eq 0 ]] || { echo "metrodati exited with $rc (see $logs/metrodati.log)" >&2; tail -20 "$logs/metrodati.err" >&2; exit 1; }
+
+  step "6. DuckDB (threads $threads, default memory limit) (run $i/$repeat)"
+  cut -d' ' -f1-3 /proc/loadavg >"$logs/load-duckdb-$i.txt"
+  set +e
+  /usr/bin/time -v -o "$logs/duckdb-$i.time" "$python" "$repo/bench/duckdb_anagrafe.py" --config "$settings" \
+    --out "$duck_out" --threads "$threads" --repo "$repo" >"$logs/duckdb.log" 2>&1
+  rc=$?
+  set -e
+  tail -2 "$logs/duckdb.log"
+  [[ $rc -eq 0 ]] || { echo "duckdb_anagrafe.py exited with $rc (see $logs/duckdb.log)" >&2; exit 1; }
+done
 
 step "7. same output? (not timed)"
 "$python" "$repo/bench/compare_outputs.py" "$data_dir/store/interop" "$duck_out" | tee "$logs/compare.log"
 
 step "8. summary"
+cmd="bench/run.sh --scale $scale"
+[[ $repeat -eq 1 ]] || cmd+=" --repeat $repeat"
 "$python" "$repo/bench/report.py" --logs "$logs" --catalog "$data_dir/catalog.sqlite" \
   --duckdb-summary "$duck_out/summary.json" --scale "$scale" --workers "$workers" --threads "$threads" \
+  --command "$cmd" \
   --input "$data_dir/sample" --out "$bench_dir/results.md"

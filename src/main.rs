@@ -40,6 +40,9 @@ enum Command {
     Run(commands::run::Args),
     /// Validate jobs.toml and every source definition; report all errors with file, line and key.
     Check,
+    /// Run the scheduler: fire the jobs of jobs.toml at their times (DST-correct), with retries,
+    /// timeouts, dependencies and catch-up, until SIGTERM/SIGINT (or with --once, until done).
+    Schedule(commands::schedule::Args),
     /// List runs recorded in the catalog, or one run's per-source accounting with --id.
     Runs(commands::runs::Args),
     /// List datasets and their versions recorded in the catalog.
@@ -50,7 +53,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    progress::init_logging(cli.verbose);
+    // The daemon logs what it does by default.
+    let verbose = match cli.command {
+        Command::Schedule(_) => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    progress::init_logging(verbose);
     let settings =
         match metrodati_pipelines::config::Settings::load(cli.config.as_deref(), cli.data_dir.as_deref()) {
             Ok(s) => s,
@@ -63,6 +71,7 @@ fn main() -> ExitCode {
         Command::Sample(a) => commands::sample::run(&settings, a),
         Command::Run(a) => commands::run::run(&settings, a),
         Command::Check => commands::check::run(&settings),
+        Command::Schedule(a) => commands::schedule::run(&settings, a),
         Command::Runs(a) => commands::runs::run(&settings, a),
         Command::Datasets(a) => commands::datasets::run(&settings, a),
         Command::Schema(a) => commands::schema::run(a),

@@ -35,7 +35,7 @@ pub const SEVERITIES: &[&str] = &["error", "warning", "repair"];
 /// SQLite).
 #[derive(Debug)]
 pub struct Catalog {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: Option<PathBuf>,
 }
 
@@ -44,7 +44,7 @@ pub fn now_rfc3339() -> String {
     format_ts(Utc::now())
 }
 
-fn format_ts(t: DateTime<Utc>) -> String {
+pub(crate) fn format_ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -72,7 +72,7 @@ fn to_i64(op: &'static str, what: &str, v: u64) -> Result<i64> {
     })
 }
 
-fn non_empty(op: &'static str, what: &str, v: &str) -> Result<()> {
+pub(crate) fn non_empty(op: &'static str, what: &str, v: &str) -> Result<()> {
     if v.is_empty() {
         Err(CatalogError::InvalidInput {
             op,
@@ -140,13 +140,13 @@ impl Drop for SavepointGuard<'_> {
     }
 }
 
-const RUN_COLUMNS: &str = "r.id, r.job, r.pipeline, r.triggered_by, r.attempt, r.status, \
-     r.started_at, r.ended_at, r.duration_ms, r.error, r.params_json, \
+pub(crate) const RUN_COLUMNS: &str = "r.id, r.job, r.pipeline, r.triggered_by, r.attempt, r.status, \
+     r.started_at, r.ended_at, r.duration_ms, r.error, r.params_json, r.period, \
      (SELECT IFNULL(SUM(s.rows_read), 0) FROM source_accounting s WHERE s.run_id = r.id), \
      (SELECT IFNULL(SUM(s.rows_written), 0) FROM source_accounting s WHERE s.run_id = r.id), \
      (SELECT IFNULL(SUM(s.rows_quarantined), 0) FROM source_accounting s WHERE s.run_id = r.id)";
 
-fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
+pub(crate) fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
         id: row.get(0)?,
         job: row.get(1)?,
@@ -159,9 +159,10 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         duration_ms: row.get(8)?,
         error: row.get(9)?,
         params_json: row.get(10)?,
-        rows_read: row.get(11)?,
-        rows_written: row.get(12)?,
-        rows_quarantined: row.get(13)?,
+        period: row.get(11)?,
+        rows_read: row.get(12)?,
+        rows_written: row.get(13)?,
+        rows_quarantined: row.get(14)?,
     })
 }
 
@@ -282,7 +283,7 @@ impl Catalog {
 
     /// Runs `f` atomically: in its own IMMEDIATE transaction when none is
     /// open, in a savepoint inside the caller's [`Catalog::transaction`].
-    fn atomically<T>(&self, op: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub(crate) fn atomically<T>(&self, op: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         if self.conn.is_autocommit() {
             let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).ctx(op)?;
             let out = f()?;
@@ -296,7 +297,7 @@ impl Catalog {
         }
     }
 
-    fn ensure_run(&self, op: &'static str, run: RunId) -> Result<()> {
+    pub(crate) fn ensure_run(&self, op: &'static str, run: RunId) -> Result<()> {
         let found = self
             .conn
             .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")

@@ -11,7 +11,7 @@
 //! | table | one row per | what for |
 //! |---|---|---|
 //! | `schema_migrations` | applied migration | audit of schema changes (mirrors `PRAGMA user_version`) |
-//! | `runs` | pipeline run | job, pipeline, trigger, attempt, status, start/end, duration, error, parameters |
+//! | `runs` | pipeline run (one attempt) | job, pipeline, trigger, attempt, period (the fire time it is for), status, start/end, duration, error, parameters |
 //! | `source_accounting` | run × comune × source | status and row accounting: `rows_read = rows_written + rows_quarantined` for processed sources, enforced by a CHECK; fingerprint, error, quarantine file |
 //! | `source_repairs` | run × comune × source × repair | how many rows each automatic repair touched |
 //! | `quality_results` | run × comune × source × rule | how many rows hit each quality rule, with severity `error`/`warning`/`repair` |
@@ -19,6 +19,9 @@
 //! | `datasets` | published dataset | title, description, schema version, personal-data flag |
 //! | `dataset_versions` | version of a dataset partition | immutable outputs: path, rows, content hash, producing run; numbered 1, 2, … per (dataset, partition), unique |
 //! | `lineage` | input × output version | which input (URL + fingerprint) a run read to make which version |
+//! | `job_leases` | job being run by a scheduler | owner and expiry: two schedulers never run one job at once ([`Catalog::try_acquire_lease`]) |
+//! | `scheduler_state` | scheduled job | the last fire time handled, so a restart neither loses nor repeats fires |
+//! | `scheduler_queue` | fire waiting, retrying or running | trigger, attempt, retry counters, not-before time, current run |
 //!
 //! Run row totals ([`RunRecord::rows_read`] etc.) are not stored: they are
 //! summed from `source_accounting` when read.
@@ -42,11 +45,13 @@
 
 mod catalog;
 mod error;
+mod scheduling;
 mod schema;
 mod types;
 
 pub use catalog::{now_rfc3339, Catalog, BUSY_TIMEOUT, SEVERITIES};
 pub use error::{CatalogError, ParseError};
+pub use scheduling::{Lease, NewRun, QueuedFire};
 pub use schema::{Migration, MIGRATIONS, SCHEMA_VERSION};
 pub use types::{
     DatasetInfo, DatasetSummary, LineageEdge, NewVersion, QualityResult, RunFilter, RunId, RunRecord,

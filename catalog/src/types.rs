@@ -179,6 +179,9 @@ pub struct RunRecord {
     pub duration_ms: Option<i64>,
     pub error: Option<String>,
     pub params_json: String,
+    /// The fire time (RFC 3339 UTC) a scheduled, catch-up, dependency or
+    /// backfill run is for; `None` for manual runs. Retries share it.
+    pub period: Option<String>,
     /// Sum over the run's source accounting.
     pub rows_read: i64,
     /// Sum over the run's source accounting.

@@ -7,4 +7,5 @@ pub mod progress;
 pub mod quarantine;
 pub mod runner;
 pub mod sample;
+pub mod schedule;
 pub mod store;

@@ -4,9 +4,10 @@
 use crate::anagrafe::{self, process_comune, ComuneOutcome, ComuneStatus, Options};
 use crate::config::{ConfigError, Settings, SourceDefinition};
 use crate::progress::Progress;
+use crate::schedule::CancelToken;
 use metrodati_catalog::{
-    Catalog, DatasetInfo, NewVersion, QualityResult, RunId, RunStatus, SourceAccounting, SourceStatus,
-    Trigger,
+    Catalog, DatasetInfo, NewRun, NewVersion, QualityResult, RunId, RunStatus, SourceAccounting,
+    SourceStatus, Trigger,
 };
 use metrodati_interop::anpr::ComuniArchive;
 use metrodati_interop::schema::{self, SCHEMA_VERSION};
@@ -42,6 +43,36 @@ pub struct RunRequest {
     pub workers: usize,
     /// Rows per store batch.
     pub batch_rows: usize,
+    /// The job's `params` from jobs.toml (a JSON object), recorded with the run.
+    pub params: serde_json::Value,
+    /// The fire time this run is for (scheduled, catch-up, dependency and
+    /// backfill runs); `None` for a manual run. Recorded as the run's period.
+    pub period: Option<chrono::DateTime<chrono::Utc>>,
+    /// A run already recorded by the scheduler (status `running`) to use
+    /// instead of starting a new one.
+    pub run: Option<RunId>,
+    /// Cooperative cancellation, checked before each comune is started: the
+    /// comuni in progress finish and are recorded, the others are recorded
+    /// as not processed and the run ends `failed` (timeout) or `cancelled`
+    /// (shutdown). See [`crate::schedule::cancel`].
+    pub cancel: Option<CancelToken>,
+}
+
+impl RunRequest {
+    /// The parameters recorded with the run.
+    pub fn params_json(&self) -> String {
+        serde_json::json!({
+            "comuni": self.comuni,
+            "force": self.force,
+            "params": self.params,
+            "period": self.period.map(|p| p.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        })
+        .to_string()
+    }
+
+    fn cancelled(&self) -> Option<crate::schedule::CancelReason> {
+        self.cancel.as_ref().and_then(|c| c.reason())
+    }
 }
 
 /// Counts rows read by the workers, for the progress display.
@@ -131,8 +162,18 @@ pub fn run(
         .and_then(|p| crate::store::file_sha256(p).ok());
 
     register_datasets(catalog)?;
-    let params = serde_json::json!({ "comuni": req.comuni, "force": req.force }).to_string();
-    let run = catalog.start_run(&req.job, &req.pipeline, req.trigger, &params)?;
+    let run = match req.run {
+        Some(run) => run,
+        None => catalog.start_run_with(&NewRun {
+            job: req.job.clone(),
+            pipeline: req.pipeline.clone(),
+            trigger: req.trigger,
+            attempt: 1,
+            period: req.period,
+            params_json: req.params_json(),
+            started_at: None,
+        })?,
+    };
     let _ = metrodati_connectors::atomic::remove_stale_temps(&settings.store_dir);
 
     let quarantine_dir = settings.quarantine_dir.join(format!("run-{run}"));
@@ -165,6 +206,9 @@ pub fn run(
             let archive_id = archive_id.as_deref();
             let quarantine_dir = &quarantine_dir;
             s.spawn(move || loop {
+                if req.cancelled().is_some() {
+                    break;
+                }
                 let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
                 let Some((def, previous)) = next else { break };
                 let opts = Options {
@@ -213,8 +257,22 @@ pub fn run(
         catalog.finish_run(run, RunStatus::Failed, Some(&e.to_string()))?;
         return Err(e.into());
     }
-    for c in missing {
-        let reason = "nessuna definizione di sorgente valida in comuni/".to_string();
+    // Comuni left in the queue by a cancellation: recorded as not processed.
+    let cancel_reason = req.cancelled();
+    let not_started: Vec<String> = queue
+        .into_inner()
+        .map(|q| q.into_iter().map(|(d, _)| d.istat().to_string()).collect())
+        .unwrap_or_default();
+    let n_not_started = not_started.len();
+    let stop_reason = format!(
+        "non elaborato: {}",
+        cancel_reason.map_or("cancelled", |r| r.message())
+    );
+    let missing = missing
+        .into_iter()
+        .map(|c| (c, "nessuna definizione di sorgente valida in comuni/".to_string()))
+        .chain(not_started.into_iter().map(|c| (c, stop_reason.clone())));
+    for (c, reason) in missing {
         catalog.record_source(
             run,
             &SourceAccounting {
@@ -257,6 +315,20 @@ pub fn run(
         tracing::warn!(error = %e, "cannot write the run summary");
     }
     let error = (failed > 0).then(|| format!("{failed} comuni non elaborati"));
+    let (status, error) = match cancel_reason {
+        Some(reason) if n_not_started > 0 => (
+            if reason == crate::schedule::CancelReason::Shutdown {
+                RunStatus::Cancelled
+            } else {
+                RunStatus::Failed
+            },
+            Some(format!(
+                "{} ({n_not_started} comuni non elaborati)",
+                reason.message()
+            )),
+        ),
+        _ => (status, error),
+    };
     catalog.finish_run(run, status, error.as_deref())?;
     Ok(RunReport {
         run,

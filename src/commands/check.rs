@@ -26,7 +26,7 @@ pub fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
             if !missing.is_empty() && missing.len() < 134 {
                 errors.push(metrodati_pipelines::config::ConfigError {
                     file: settings.jobs_file.clone(),
-                    line: None,
+                    line: jobs.comuni_line(name),
                     key: Some(format!("jobs.{name}.comuni")),
                     message: format!(
                         "no valid source definition in {} for: {}",
@@ -45,6 +45,34 @@ pub fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
             defs.len(),
             settings.sources_dir.display()
         );
+        // What the scheduler will do with each job.
+        if let Some(jobs) = &jobs {
+            let now = chrono::Utc::now();
+            for name in jobs.names() {
+                let Some(job) = jobs.job(name) else { continue };
+                let when = match (&job.cron, job.depends_on.is_empty()) {
+                    (Some(s), _) => format!(
+                        "{s}, next {}",
+                        s.next_fire(now)
+                            .map(|t| t
+                                .with_timezone(&s.timezone())
+                                .format("%Y-%m-%d %H:%M %Z")
+                                .to_string())
+                            .unwrap_or_else(|| "never".into())
+                    ),
+                    (None, false) => format!(
+                        "after {}",
+                        job.depends_on
+                            .iter()
+                            .map(|d| d.get_ref().as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    (None, true) => "by hand only".into(),
+                };
+                println!("  {name}: {}{when}", if job.enabled { "" } else { "(disabled) " });
+            }
+        }
         Ok(ExitCode::SUCCESS)
     } else {
         for e in &errors {

@@ -5,6 +5,7 @@ pub mod datasets;
 pub mod run;
 pub mod runs;
 pub mod sample;
+pub mod schedule;
 pub mod schema;
 
 use anyhow::Context as _;

@@ -3,11 +3,18 @@
 use super::{open_catalog, table};
 use crate::progress::Reporter;
 use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
 use metrodati_catalog::{RunStatus, Trigger};
 use metrodati_pipelines::anagrafe::ComuneStatus;
 use metrodati_pipelines::config::{JobsFile, Settings};
 use metrodati_pipelines::runner::{self, RunRequest};
+use metrodati_pipelines::schedule::executor::toml_to_json;
+use metrodati_pipelines::schedule::{resolve_local, LeaseGuard, SchedulerOptions};
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// At most this many runs per job and `--backfill`.
+const MAX_BACKFILL_RUNS: usize = 1000;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,6 +36,33 @@ pub struct Args {
     /// Rows per store batch (bounds memory).
     #[arg(long, default_value_t = 50_000)]
     batch_rows: usize,
+    /// Run each job once per fire time of its schedule between two dates, both included, read in
+    /// the job's time zone (e.g. 2026-03-01..2026-03-31); each run has trigger `backfill` and records
+    /// its period. Takes the job's lease, so it never overlaps the scheduler's run of the job.
+    #[arg(long, value_name = "FROM..TO", conflicts_with = "all")]
+    backfill: Option<String>,
+}
+
+/// Comuni processed at once by default: the number of cores, at most 4.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(4)
+}
+
+/// Parses `FROM..TO` (dates, both included).
+pub fn parse_backfill(s: &str) -> anyhow::Result<(NaiveDate, NaiveDate)> {
+    let (a, b) = s
+        .split_once("..")
+        .with_context(|| format!("--backfill {s:?}: expected FROM..TO, e.g. 2026-03-01..2026-03-31"))?;
+    let date = |x: &str| {
+        NaiveDate::parse_from_str(x.trim(), "%Y-%m-%d")
+            .with_context(|| format!("--backfill {s:?}: {x:?} is not a date YYYY-MM-DD"))
+    };
+    let (from, to) = (date(a)?, date(b)?);
+    anyhow::ensure!(from <= to, "--backfill {s:?}: {from} is after {to}");
+    Ok((from, to))
 }
 
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
@@ -46,12 +80,8 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         args.jobs.clone()
     };
-    let workers = args.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-            .min(4)
-    });
+    let workers = args.workers.unwrap_or_else(default_workers);
+    let backfill = args.backfill.as_deref().map(parse_backfill).transpose()?;
     let mut catalog = open_catalog(settings)?;
     let mut worst = ExitCode::SUCCESS;
     for name in names {
@@ -62,7 +92,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
         if let Some(only) = &args.comuni {
             comuni.retain(|c| only.contains(c));
         }
-        let req = RunRequest {
+        let mut req = RunRequest {
             job: name.clone(),
             pipeline: job.pipeline.get_ref().clone(),
             comuni,
@@ -70,53 +100,122 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             force: args.force,
             workers,
             batch_rows: args.batch_rows.max(1),
+            params: toml_to_json(&job.params),
+            period: None,
+            run: None,
+            cancel: None,
         };
-        let started = std::time::Instant::now();
-        let report = runner::run(settings, &mut catalog, &req, &Reporter::new())?;
-        for e in &report.config_errors {
-            eprintln!("warning: {e}");
-        }
-        let rows: Vec<Vec<String>> = report
-            .comuni
-            .iter()
-            .map(|c| {
-                vec![
-                    c.istat.clone(),
-                    c.denominazione.clone(),
-                    match &c.status {
-                        ComuneStatus::Processed => "ok".into(),
-                        ComuneStatus::Unchanged => "unchanged".into(),
-                        ComuneStatus::Failed(e) => format!("FAILED: {e}"),
-                    },
-                    c.rows_read.to_string(),
-                    c.rows_written.to_string(),
-                    c.rows_quarantined.to_string(),
-                    c.repairs.to_string(),
-                ]
-            })
-            .collect();
-        println!(
-            "{}",
-            table(
-                &[
-                    "comune",
-                    "nome",
-                    "status",
-                    "read",
-                    "written",
-                    "quarantined",
-                    "repairs"
-                ],
-                &rows
-            )
-        );
-        let (r, w, q) = report.totals();
-        let unchanged = report
-            .comuni
-            .iter()
-            .filter(|c| c.status == ComuneStatus::Unchanged)
-            .count();
-        println!(
+        // One run per fire time of the range, under the job's lease.
+        let (periods, _lease) = match backfill {
+            None => (vec![None], None),
+            Some((from, to)) => {
+                let schedule = jobs.fire_schedule(&name).with_context(|| {
+                    format!("job `{name}` has no schedule: --backfill runs a periodic job once per fire time")
+                })?;
+                let tz = schedule.timezone();
+                let start = resolve_local(tz, from.and_hms_opt(0, 0, 0).expect("midnight"));
+                let end = resolve_local(
+                    tz,
+                    (to + chrono::Days::new(1))
+                        .and_hms_opt(0, 0, 0)
+                        .expect("midnight"),
+                );
+                let ms = chrono::Duration::milliseconds(1);
+                let fires: Vec<DateTime<Utc>> = schedule.fires_between(start - ms, end - ms);
+                anyhow::ensure!(
+                    fires.len() <= MAX_BACKFILL_RUNS,
+                    "job `{name}` fires {} times between {from} and {to}: at most {MAX_BACKFILL_RUNS} runs per backfill",
+                    fires.len()
+                );
+                if fires.is_empty() {
+                    eprintln!("job {name}: {schedule} has no fire time between {from} and {to}");
+                    continue;
+                }
+                let owner = format!("backfill:{}", SchedulerOptions::default_owner());
+                let lease = match LeaseGuard::acquire(
+                    &settings.catalog_path,
+                    &name,
+                    &owner,
+                    Duration::from_secs(60),
+                )? {
+                    Ok(l) => l,
+                    Err(holder) => anyhow::bail!(
+                        "job `{name}` is being run by {} (lease until {}); try again later",
+                        holder.as_ref().map_or("another process", |l| l.owner.as_str()),
+                        holder
+                            .as_ref()
+                            .map(|l| l.expires_at.to_rfc3339())
+                            .unwrap_or_default()
+                    ),
+                };
+                println!(
+                    "job {name}: backfilling {} period(s) of {schedule} from {from} to {to}",
+                    fires.len()
+                );
+                req.trigger = Trigger::Backfill;
+                (fires.into_iter().map(Some).collect(), Some(lease))
+            }
+        };
+        for period in periods {
+            req.period = period;
+            if let Some(p) = period {
+                println!(
+                    "period {} ({})",
+                    p.format("%Y-%m-%dT%H:%M:%SZ"),
+                    jobs.fire_schedule(&name)
+                        .map(|s| p
+                            .with_timezone(&s.timezone())
+                            .format("%Y-%m-%d %H:%M %Z")
+                            .to_string())
+                        .unwrap_or_default()
+                );
+            }
+            let started = std::time::Instant::now();
+            let report = runner::run(settings, &mut catalog, &req, &Reporter::new())?;
+            for e in &report.config_errors {
+                eprintln!("warning: {e}");
+            }
+            let rows: Vec<Vec<String>> = report
+                .comuni
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.istat.clone(),
+                        c.denominazione.clone(),
+                        match &c.status {
+                            ComuneStatus::Processed => "ok".into(),
+                            ComuneStatus::Unchanged => "unchanged".into(),
+                            ComuneStatus::Failed(e) => format!("FAILED: {e}"),
+                        },
+                        c.rows_read.to_string(),
+                        c.rows_written.to_string(),
+                        c.rows_quarantined.to_string(),
+                        c.repairs.to_string(),
+                    ]
+                })
+                .collect();
+            println!(
+                "{}",
+                table(
+                    &[
+                        "comune",
+                        "nome",
+                        "status",
+                        "read",
+                        "written",
+                        "quarantined",
+                        "repairs"
+                    ],
+                    &rows
+                )
+            );
+            let (r, w, q) = report.totals();
+            let unchanged = report
+                .comuni
+                .iter()
+                .filter(|c| c.status == ComuneStatus::Unchanged)
+                .count();
+            println!(
             "run {} job {} — {}: read {r} = written {w} + quarantined {q}; {} comuni, {unchanged} unchanged ({:.1}s)",
             report.run,
             name,
@@ -124,17 +223,18 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             report.comuni.len(),
             started.elapsed().as_secs_f64()
         );
-        println!(
-            "store: {}  quarantine: {}  catalog: {}",
-            settings.store_dir.display(),
-            settings
-                .quarantine_dir
-                .join(format!("run-{}", report.run))
-                .display(),
-            settings.catalog_path.display()
-        );
-        if report.status != RunStatus::Succeeded {
-            worst = ExitCode::from(1);
+            println!(
+                "store: {}  quarantine: {}  catalog: {}",
+                settings.store_dir.display(),
+                settings
+                    .quarantine_dir
+                    .join(format!("run-{}", report.run))
+                    .display(),
+                settings.catalog_path.display()
+            );
+            if report.status != RunStatus::Succeeded {
+                worst = ExitCode::from(1);
+            }
         }
     }
     Ok(worst)

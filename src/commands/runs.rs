@@ -35,15 +35,19 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             anyhow::bail!("no run {id} in the catalog");
         };
         println!(
-            "run {} job {} ({}, {}) {} — started {} ended {}",
+            "run {} job {} ({}, {}, attempt {}) {} — started {} ended {}",
             r.id,
             r.job,
             r.pipeline,
             r.trigger,
+            r.attempt,
             r.status,
             r.started_at,
             r.ended_at.as_deref().unwrap_or("-")
         );
+        if let Some(p) = &r.period {
+            println!("period: {p}");
+        }
         if let Some(e) = &r.error {
             println!("error: {e}");
         }
@@ -105,6 +109,8 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
                 r.id.to_string(),
                 r.job,
                 r.trigger.to_string(),
+                r.attempt.to_string(),
+                r.period.as_deref().map(short_ts).unwrap_or_else(|| "-".into()),
                 r.status.to_string(),
                 r.started_at,
                 r.duration_ms
@@ -124,6 +130,8 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
                 "run",
                 "job",
                 "trigger",
+                "attempt",
+                "period",
                 "status",
                 "started",
                 "duration",
@@ -136,4 +144,12 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
         )
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `2026-03-29T01:00:00.000Z` → `2026-03-29T01:00Z` (periods are whole minutes).
+fn short_ts(ts: &str) -> String {
+    match ts.strip_suffix(":00.000Z") {
+        Some(head) => format!("{head}Z"),
+        None => ts.to_string(),
+    }
 }
