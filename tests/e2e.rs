@@ -258,7 +258,14 @@ fn killing_a_run_never_exposes_a_partial_partition() {
         .success());
     let full_run = started.elapsed();
     let file = partition_file(&env.store(), "persona", comune);
-    let old = file_sha256(&file).unwrap();
+    let tables = ["persona", "famiglia", "residenza"];
+    let hashes = || -> Vec<String> {
+        tables
+            .iter()
+            .map(|t| file_sha256(&partition_file(&env.store(), t, comune)).unwrap())
+            .collect()
+    };
+    let old = hashes();
     // New inputs; kill the run at increasing delays, checking the partition each time.
     assert!(env
         .run(&["sample", "--scale", "0.01", "--seed", "99", "--comuni", comune])
@@ -302,10 +309,12 @@ fn killing_a_run_never_exposes_a_partial_partition() {
             }
             let _ = child.kill();
             let _ = child.wait();
-            let h = file_sha256(&file).unwrap();
-            let df = read_partition(&file).expect("partition readable after kill");
-            assert!(df.height() > 0);
-            observed.push(h);
+            for t in tables {
+                let df =
+                    read_partition(&partition_file(&env.store(), t, comune)).expect("readable after kill");
+                assert!(df.height() > 0);
+            }
+            observed.push(hashes());
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         reads = reader.join().unwrap();
@@ -324,32 +333,38 @@ fn killing_a_run_never_exposes_a_partial_partition() {
         ])
         .status
         .success());
-    let new = file_sha256(&file).unwrap();
-    assert_ne!(new, old, "new inputs give a new partition");
+    let new = hashes();
+    for i in 0..tables.len() {
+        assert_ne!(new[i], old[i], "new inputs give a new {} partition", tables[i]);
+    }
+    let label = |h: &Vec<String>| {
+        if h == &old {
+            "old"
+        } else if h == &new {
+            "new"
+        } else {
+            "mixed"
+        }
+    };
     eprintln!(
         "after each kill: {:?}",
-        observed
-            .iter()
-            .map(|h| if h == &old {
-                "old"
-            } else if h == &new {
-                "new"
-            } else {
-                "OTHER"
-            })
-            .collect::<Vec<_>>()
+        observed.iter().map(label).collect::<Vec<_>>()
     );
     // At least the first kill interrupted a run before its commit, or the test proves nothing.
     assert_eq!(
         observed[0], old,
         "the first kill came after the run had finished; lengthen the input"
     );
-    // Deterministic output: every state seen after a kill is the old or the new partition.
+    // Every state seen after a kill is the complete old or new file of each table
+    // (outputs are deterministic, so "new" is what the final run wrote).
     for h in &observed {
-        assert!(
-            h == &old || h == &new,
-            "a partial or mixed partition was visible: {h}"
-        );
+        for i in 0..tables.len() {
+            assert!(
+                h[i] == old[i] || h[i] == new[i],
+                "a partial {} partition was visible",
+                tables[i]
+            );
+        }
     }
     let dir = file.parent().unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(dir)
@@ -456,4 +471,81 @@ fn the_store_conforms_to_the_published_table_schemas() {
             );
         }
     }
+}
+
+#[test]
+fn a_bad_export_never_replaces_good_data() {
+    // 015005 (Albairate) exports a Windows-1252 CSV.
+    let comune = "015005";
+    let env = Env::new();
+    assert!(env
+        .run(&["sample", "--scale", "0.05", "--comuni", comune])
+        .status
+        .success());
+    assert!(env.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    let tables = ["persona", "famiglia", "residenza"];
+    let hashes = || -> Vec<String> {
+        tables
+            .iter()
+            .map(|t| file_sha256(&partition_file(&env.store(), t, comune)).unwrap())
+            .collect()
+    };
+    let before = hashes();
+    let export_dir = env.data().join("sample/anagrafe").join(comune);
+    let files: Vec<PathBuf> = std::fs::read_dir(&export_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    assert!(!files.is_empty(), "015005 is expected to export CSV");
+
+    // 1. An export with only its header: the comune fails, its data stays.
+    let original: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    for (f, bytes) in files.iter().zip(&original) {
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        std::fs::write(f, &bytes[..header_end]).unwrap();
+    }
+    let out = env.run(&["run", "anagrafe", "--comuni", comune]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nessuna riga di dati"));
+    assert_eq!(hashes(), before, "a header-only export replaced the data");
+    for (f, bytes) in files.iter().zip(&original) {
+        std::fs::write(f, bytes).unwrap();
+    }
+
+    // 2. A wrong mapping that rejects most rows: the comune fails, its data stays.
+    let sources = env.dir.path().join("comuni");
+    std::fs::create_dir_all(&sources).unwrap();
+    let def = std::fs::read_to_string(root().join("comuni").join(format!("{comune}.toml"))).unwrap();
+    let place = def
+        .lines()
+        .find(|l| l.trim_start().starts_with("birth_place_code"))
+        .unwrap();
+    let name = def
+        .lines()
+        .find(|l| l.trim_start().starts_with("family_name"))
+        .unwrap();
+    let column = name.split_once('=').unwrap().1.trim();
+    std::fs::write(
+        sources.join(format!("{comune}.toml")),
+        def.replace(place, &format!("birth_place_code = {column}")),
+    )
+    .unwrap();
+    let settings_path = env.dir.path().join("metrodati.toml");
+    let settings = std::fs::read_to_string(&settings_path).unwrap();
+    let sources_line = settings.lines().find(|l| l.starts_with("sources_dir")).unwrap();
+    std::fs::write(
+        &settings_path,
+        settings.replace(sources_line, "sources_dir = \"comuni\""),
+    )
+    .unwrap();
+    let out = env.run(&["run", "anagrafe", "--comuni", comune]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("troppe righe scartate"));
+    assert_eq!(hashes(), before, "a wrong mapping replaced the data");
+    // The failed comune's accepted rows are not reported as written.
+    let cat = env.catalog();
+    let last = &cat.runs(&RunFilter::default()).unwrap()[0];
+    assert_eq!(last.rows_written, 0);
+    assert!(last.rows_quarantined > 0);
 }

@@ -2,6 +2,28 @@
 //!
 //! Municipal exports come as UTF-8 (with or without BOM), windows-1252 from
 //! older Windows tools, and sometimes UTF-16 from Excel's "Unicode text".
+//!
+//! # Invalid bytes become U+FFFD
+//!
+//! Decoding never fails a file: a byte sequence that is not valid in the
+//! chosen encoding (e.g. a windows-1252 `ò`, byte `0xF2`, in a file declared
+//! or detected as UTF-8) is replaced by U+FFFD REPLACEMENT CHARACTER (`�`),
+//! once per invalid sequence, and reading goes on. This is silent here on
+//! purpose: the damaged value reaches the pipeline, whose validation rejects
+//! values containing U+FFFD so that a data steward sees them in quarantine
+//! instead of losing the whole file. Only windows-1252 can decode every byte,
+//! so with it nothing is ever replaced (but a UTF-8 file read as windows-1252
+//! gives mojibake such as `Ã²`).
+//!
+//! # Automatic detection
+//!
+//! [`EncodingSpec::Auto`] looks at the first [`SNIFF_BYTES`] (64 KiB): a BOM
+//! decides; otherwise valid UTF-8 means UTF-8, and anything else is handed to
+//! `chardetng` (which, for Italian sources, answers windows-1252). When those
+//! 64 KiB are pure ASCII and the file goes on, UTF-8 and windows-1252 cannot
+//! be told apart: UTF-8 is chosen and a `tracing` debug event says so. If a
+//! windows-1252 accent appears later, it becomes U+FFFD (see above): declare
+//! `encoding = "windows1252"` for such sources.
 
 use std::io::Read;
 
@@ -50,8 +72,8 @@ pub enum EncodingSpec {
 ///
 /// Streaming: only up to [`SNIFF_BYTES`] are buffered for detection, the rest
 /// is transcoded as it is read. A BOM is stripped. Invalid sequences become
-/// U+FFFD. The detected encoding is returned (e.g. `UTF-8`, `windows-1252`,
-/// `UTF-16LE`).
+/// U+FFFD and never fail the read (see the [module documentation](self)). The
+/// detected encoding is returned (e.g. `UTF-8`, `windows-1252`, `UTF-16LE`).
 pub fn decoding_reader<R: Read + Send + 'static>(
     mut r: R,
     spec: EncodingSpec,
@@ -102,6 +124,19 @@ pub(crate) fn read_up_to<R: Read + ?Sized>(r: &mut R, limit: usize) -> std::io::
 
 /// Guesses the encoding of a BOM-less prefix.
 fn sniff(head: &[u8], eof: bool) -> &'static Encoding {
+    if head.is_ascii() {
+        if !eof {
+            // Nothing tells UTF-8 from windows-1252 yet: prefer UTF-8.
+            tracing::debug!(
+                sniffed_bytes = head.len(),
+                "encoding auto: the first {} KiB are pure ASCII, so UTF-8 and windows-1252 cannot be \
+                 told apart; assuming UTF-8 (later bytes that are not UTF-8 become U+FFFD; declare \
+                 the encoding if the source is windows-1252)",
+                SNIFF_BYTES / 1024
+            );
+        }
+        return encoding_rs::UTF_8;
+    }
     match std::str::from_utf8(head) {
         Ok(_) => return encoding_rs::UTF_8,
         // A multi-byte character cut by the 64 KiB window is still UTF-8.
@@ -188,6 +223,90 @@ mod tests {
         let bytes = b"abc\xC3";
         let (_, enc) = decode(bytes, EncodingSpec::Auto);
         assert_ne!(enc, "UTF-8");
+    }
+
+    /// A minimal subscriber that records the events it sees.
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<(tracing::Level, String)>>>);
+
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Message(String);
+            impl tracing::field::Visit for Message {
+                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                    if field.name() == "message" {
+                        self.0 = format!("{value:?}");
+                    }
+                }
+            }
+            let mut m = Message(String::new());
+            event.record(&mut m);
+            self.0.lock().unwrap().push((*event.metadata().level(), m.0));
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    fn decode_logged(bytes: &[u8], spec: EncodingSpec) -> ((String, &'static str), Vec<(tracing::Level, String)>) {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let out = tracing::subscriber::with_default(Capture(log.clone()), || decode(bytes, spec));
+        let events = log.lock().unwrap().clone();
+        (out, events)
+    }
+
+    #[test]
+    fn an_ascii_prefix_prefers_utf8_and_says_so() {
+        // 64 KiB of ASCII, then a windows-1252 "ò" (0xF2): the guess is blind.
+        let mut bytes = b"codice;nome\n".repeat(SNIFF_BYTES / 12 + 1);
+        bytes.extend_from_slice(b"1;Niccol\xF2\n");
+        let ((text, enc), events) = decode_logged(&bytes, EncodingSpec::Auto);
+        assert_eq!(enc, "UTF-8");
+        assert!(text.ends_with("1;Niccol\u{FFFD}\n"), "invalid bytes become U+FFFD");
+        let blind: Vec<_> = events
+            .iter()
+            .filter(|(l, m)| *l == tracing::Level::DEBUG && m.contains("pure ASCII"))
+            .collect();
+        assert_eq!(blind.len(), 1, "{events:?}");
+        assert!(blind[0].1.contains("assuming UTF-8"), "{events:?}");
+
+        // A wholly ASCII file: both encodings read it the same, nothing to say.
+        let (_, events) = decode_logged(b"codice;nome\n1;Rossi\n", EncodingSpec::Auto);
+        assert!(events.iter().all(|(_, m)| !m.contains("pure ASCII")), "{events:?}");
+        // Non-ASCII UTF-8 in the window: a real detection, no debug event.
+        let mut bytes = "città\n".repeat(SNIFF_BYTES / 6 + 1).into_bytes();
+        bytes.extend_from_slice(b"x\n");
+        let ((_, enc), events) = decode_logged(&bytes, EncodingSpec::Auto);
+        assert_eq!(enc, "UTF-8");
+        assert!(events.iter().all(|(_, m)| !m.contains("pure ASCII")), "{events:?}");
+        // A declared encoding is never guessed.
+        let (_, events) = decode_logged(&b"a".repeat(SNIFF_BYTES + 10), EncodingSpec::Utf8);
+        assert!(events.is_empty(), "{events:?}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_fatal() {
+        // Declared UTF-8 with windows-1252 bytes, inside and past the sniff window.
+        let mut bytes = b"Niccol\xF2;".to_vec();
+        bytes.extend_from_slice(&b"x".repeat(SNIFF_BYTES));
+        bytes.extend_from_slice(b";Cant\xF9");
+        let (text, enc) = decode(&bytes, EncodingSpec::Utf8);
+        assert_eq!(enc, "UTF-8");
+        assert!(text.starts_with("Niccol\u{FFFD};"));
+        assert!(text.ends_with(";Cant\u{FFFD}"));
+        // Detected UTF-8, invalid bytes after the window: replaced too.
+        let mut bytes = "città;".as_bytes().to_vec();
+        bytes.extend_from_slice(&b"x".repeat(SNIFF_BYTES));
+        bytes.extend_from_slice(b";Cant\xF9");
+        let (text, enc) = decode(&bytes, EncodingSpec::Auto);
+        assert_eq!(enc, "UTF-8");
+        assert!(text.ends_with(";Cant\u{FFFD}"));
     }
 
     #[test]

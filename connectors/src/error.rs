@@ -1,7 +1,9 @@
 //! The error type shared by every connector.
 //!
-//! Every variant names the file or URL it is about, so that a message can be
-//! shown to an operator as is. Per-row problems are *not* errors: they are
+//! Every variant names the file or URL it is about exactly once, so that a
+//! message can be shown to an operator as is: callers should not prefix it
+//! with the file name again (use [`ConnectorError::location`] to know whether
+//! an error already names one). Per-row problems are *not* errors: they are
 //! reported as [`crate::row::RejectedRow`] and reading continues.
 
 use std::path::Path;
@@ -134,6 +136,16 @@ pub enum ConnectorError {
         message: String,
     },
 
+    /// A Parquet file that cannot be read (damaged, truncated, or not
+    /// Parquet at all).
+    #[error("Parquet error in {url}: {message}")]
+    Parquet {
+        /// The file.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+
     /// A format that this reader cannot handle.
     #[error("unsupported format for {url}: {message}")]
     UnsupportedFormat {
@@ -165,6 +177,30 @@ impl ConnectorError {
         ConnectorError::Io {
             path: location.into(),
             source,
+        }
+    }
+
+    /// The file, URL or source pattern that the message already names.
+    ///
+    /// Every variant names one, so this is `Some` today; it is an `Option`
+    /// because the enum is `#[non_exhaustive]`. A caller that reports errors
+    /// of several origins per file can use it to avoid writing the file name
+    /// twice (`path: CSV error in path: …`).
+    pub fn location(&self) -> Option<&str> {
+        match self {
+            ConnectorError::Io { path, .. } => Some(path),
+            ConnectorError::InvalidPattern { pattern, .. } => Some(pattern),
+            ConnectorError::FeatureNotEnabled { url, .. }
+            | ConnectorError::ObjectStore { url, .. }
+            | ConnectorError::Runtime { url, .. }
+            | ConnectorError::Csv { url, .. }
+            | ConnectorError::Excel { url, .. }
+            | ConnectorError::SheetNotFound { url, .. }
+            | ConnectorError::SheetTooLarge { url, .. }
+            | ConnectorError::HeaderNotFound { url, .. }
+            | ConnectorError::Json { url, .. }
+            | ConnectorError::Parquet { url, .. }
+            | ConnectorError::UnsupportedFormat { url, .. } => Some(url),
         }
     }
 }
@@ -213,5 +249,52 @@ mod tests {
             available: vec!["Foglio1".into(), "Foglio2".into()],
         };
         assert!(e.to_string().contains("Foglio1, Foglio2"));
+
+        let e = ConnectorError::Parquet {
+            url: "/d/a.parquet".into(),
+            message: "invalid footer".into(),
+        };
+        assert_eq!(e.to_string(), "Parquet error in /d/a.parquet: invalid footer");
+        assert_eq!(e.location(), Some("/d/a.parquet"));
+    }
+
+    /// Every message names its location exactly once.
+    #[test]
+    fn the_location_appears_once() {
+        let url = "/dati/anagrafe.csv";
+        let errors = [
+            ConnectorError::io(url, std::io::Error::other("boom")),
+            ConnectorError::Csv {
+                url: url.into(),
+                line: Some(3),
+                message: "bad".into(),
+            },
+            ConnectorError::Excel {
+                url: url.into(),
+                message: "bad".into(),
+            },
+            ConnectorError::HeaderNotFound {
+                url: url.into(),
+                message: "bad".into(),
+            },
+            ConnectorError::Json {
+                url: url.into(),
+                line: None,
+                message: "bad".into(),
+            },
+            ConnectorError::Parquet {
+                url: url.into(),
+                message: "bad".into(),
+            },
+            ConnectorError::UnsupportedFormat {
+                url: url.into(),
+                message: "bad".into(),
+            },
+        ];
+        for e in errors {
+            let msg = e.to_string();
+            assert_eq!(msg.matches(url).count(), 1, "{msg}");
+            assert_eq!(e.location(), Some(url));
+        }
     }
 }

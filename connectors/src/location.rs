@@ -163,6 +163,29 @@ impl SourceObject {
         }
     }
 
+    /// The whole content in one shared buffer.
+    ///
+    /// A remote object is fetched once and handed over without another copy
+    /// (clones of the returned [`bytes::Bytes`] share it); a local file is
+    /// read into memory.
+    pub(crate) fn read_all(&self) -> Result<bytes::Bytes, ConnectorError> {
+        match &self.backing {
+            Backing::Local(p) => std::fs::read(p)
+                .map(bytes::Bytes::from)
+                .map_err(|e| ConnectorError::io(p, e)),
+            #[cfg(any(feature = "s3", feature = "azure", feature = "gcs", feature = "http"))]
+            Backing::Remote { store, location } => {
+                use object_store::ObjectStoreExt;
+                block_on(&self.url, || async { store.get(location).await?.bytes().await })?.map_err(
+                    |source| ConnectorError::ObjectStore {
+                        url: self.url.clone(),
+                        source,
+                    },
+                )
+            }
+        }
+    }
+
     /// Hex-encoded SHA-256 of the content, computed while streaming it.
     pub fn fingerprint(&self) -> Result<String, ConnectorError> {
         match &self.backing {

@@ -192,3 +192,18 @@ fn messages_are_italian_and_codes_stable() {
     assert!(i.message_it.contains("controllo"), "{}", i.message_it);
     assert_eq!(i.value.as_deref(), Some("RSSMRC80A01F205A"));
 }
+
+#[test]
+fn undecodable_bytes_and_control_characters_are_rejected() {
+    assert_eq!(
+        codes(&with(Target::FamilyName, Some("MAC\u{fffd}AS"))),
+        vec!["encoding_invalid"]
+    );
+    assert_eq!(
+        codes(&with(Target::GivenName, Some("MAR\u{0007}CO"))),
+        vec!["encoding_invalid"]
+    );
+    // Accented letters are fine.
+    let o = validate(&with(Target::GivenName, Some("NICCOLÒ")), &ctx());
+    assert!(!o.issues.iter().any(|i| i.code == "encoding_invalid"));
+}

@@ -29,6 +29,10 @@ pub enum RunError {
     UnknownPipeline(String),
 }
 
+/// Default for [`RunRequest::max_rejected_share`]: a comune with more than
+/// half of its rows rejected almost certainly has a wrong mapping.
+pub const DEFAULT_MAX_REJECTED_SHARE: f64 = 0.5;
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
@@ -43,6 +47,9 @@ pub struct RunRequest {
     pub workers: usize,
     /// Rows per store batch.
     pub batch_rows: usize,
+    /// Above this share of quarantined rows a comune's partitions are not
+    /// replaced (see [`DEFAULT_MAX_REJECTED_SHARE`]).
+    pub max_rejected_share: f64,
     /// The job's `params` from jobs.toml (a JSON object), recorded with the run.
     pub params: serde_json::Value,
     /// The fire time this run is for (scheduled, catch-up, dependency and
@@ -112,10 +119,15 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// (read, written, quarantined) over the comuni that were not failed:
+    /// for them read = written + quarantined.
     pub fn totals(&self) -> (u64, u64, u64) {
-        self.comuni.iter().fold((0, 0, 0), |(r, w, q), c| {
-            (r + c.rows_read, w + c.rows_written, q + c.rows_quarantined)
-        })
+        self.comuni
+            .iter()
+            .filter(|c| !matches!(c.status, ComuneStatus::Failed(_)))
+            .fold((0, 0, 0), |(r, w, q), c| {
+                (r + c.rows_read, w + c.rows_written, q + c.rows_quarantined)
+            })
     }
 }
 
@@ -174,7 +186,41 @@ pub fn run(
             started_at: None,
         })?,
     };
+    // From here on the run is recorded: any error finishes it as failed.
+    match execute(
+        settings,
+        catalog,
+        req,
+        progress,
+        run,
+        defs,
+        config_errors,
+        archive,
+        archive_id,
+    ) {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            let _ = catalog.finish_run(run, RunStatus::Failed, Some(&e.to_string()));
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    settings: &Settings,
+    catalog: &mut Catalog,
+    req: &RunRequest,
+    progress: &dyn Progress,
+    run: RunId,
+    defs: Vec<SourceDefinition>,
+    config_errors: Vec<ConfigError>,
+    archive: Option<ComuniArchive>,
+    archive_id: Option<String>,
+) -> Result<RunReport, RunError> {
+    // Temporary files left by a killed process (personal data: remove them).
     let _ = metrodati_connectors::atomic::remove_stale_temps(&settings.store_dir);
+    let _ = metrodati_connectors::atomic::remove_stale_temps(&settings.quarantine_dir);
 
     let quarantine_dir = settings.quarantine_dir.join(format!("run-{run}"));
     let mut by_istat: HashMap<&str, &SourceDefinition> = defs.iter().map(|d| (d.istat(), d)).collect();
@@ -221,9 +267,20 @@ pub fn run(
                     previous_fingerprint: previous.as_deref(),
                     force: req.force,
                     batch_rows: req.batch_rows,
+                    max_rejected_share: req.max_rejected_share,
                     progress: rows,
                 };
-                let outcome = process_comune(def, &opts);
+                // A bug must not take the whole run down: the comune fails, the others go on.
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_comune(def, &opts)))
+                        .unwrap_or_else(|panic| {
+                            let what = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_default();
+                            ComuneOutcome::internal_error(def.istat(), &what)
+                        });
                 if tx.send(outcome).is_err() {
                     break;
                 }
@@ -410,9 +467,11 @@ fn record(
             ComuneStatus::Failed(e) => (SourceStatus::Failed, Some(e.clone())),
         };
         for s in &o.sources {
+            // A failed comune replaced nothing: its accepted rows were not written.
             let (rows_read, rows_written, rows_quarantined) = match o.status {
                 ComuneStatus::Unchanged => (0, 0, 0),
-                _ => (s.rows_read, s.rows_written, s.rows_quarantined),
+                ComuneStatus::Failed(_) => (s.rows_read, 0, s.rows_quarantined),
+                ComuneStatus::Processed => (s.rows_read, s.rows_written, s.rows_quarantined),
             };
             cat.record_source(
                 run,
@@ -479,12 +538,17 @@ fn record(
                 o.sources.iter().map(f).sum()
             }
         };
+        let written = if o.status == ComuneStatus::Processed {
+            sum(|s| s.rows_written)
+        } else {
+            0
+        };
         Ok(ComuneReport {
             istat: o.istat.clone(),
             denominazione: name_of(&o.istat),
             status: o.status.clone(),
             rows_read: sum(|s| s.rows_read),
-            rows_written: sum(|s| s.rows_written),
+            rows_written: written,
             rows_quarantined: sum(|s| s.rows_quarantined),
             repairs: sum(|s| s.repairs.values().sum()),
             quarantine_files: o

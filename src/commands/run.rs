@@ -36,6 +36,10 @@ pub struct Args {
     /// Rows per store batch (bounds memory).
     #[arg(long, default_value_t = 50_000)]
     batch_rows: usize,
+    /// Do not replace a comune's data when more than this share of its rows is rejected (0–1):
+    /// a wrong mapping must not wipe the store.
+    #[arg(long, default_value_t = metrodati_pipelines::runner::DEFAULT_MAX_REJECTED_SHARE)]
+    max_rejected_share: f64,
     /// Run each job once per fire time of its schedule between two dates, both included, read in
     /// the job's time zone (e.g. 2026-03-01..2026-03-31); each run has trigger `backfill` and records
     /// its period. Takes the job's lease, so it never overlaps the scheduler's run of the job.
@@ -90,8 +94,15 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("no job `{name}` in {}", settings.jobs_file.display()))?;
         let mut comuni = jobs.comuni_of(job);
         if let Some(only) = &args.comuni {
+            let outside: Vec<&String> = only.iter().filter(|c| !comuni.contains(c)).collect();
+            anyhow::ensure!(
+                outside.is_empty(),
+                "--comuni: {} not covered by job `{name}` (ISTAT codes of its comuni, e.g. 015146)",
+                outside.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+            );
             comuni.retain(|c| only.contains(c));
         }
+        anyhow::ensure!(!comuni.is_empty(), "job `{name}` covers no comune");
         let mut req = RunRequest {
             job: name.clone(),
             pipeline: job.pipeline.get_ref().clone(),
@@ -100,6 +111,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             force: args.force,
             workers,
             batch_rows: args.batch_rows.max(1),
+            max_rejected_share: args.max_rejected_share,
             params: toml_to_json(&job.params),
             period: None,
             run: None,
@@ -215,6 +227,14 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
                 .iter()
                 .filter(|c| c.status == ComuneStatus::Unchanged)
                 .count();
+            let failed = report
+                .comuni
+                .iter()
+                .filter(|c| matches!(c.status, ComuneStatus::Failed(_)))
+                .count();
+            if failed > 0 {
+                println!("{failed} comuni FAILED: their data was not replaced (see the status column)");
+            }
             println!(
             "run {} job {} — {}: read {r} = written {w} + quarantined {q}; {} comuni, {unchanged} unchanged ({:.1}s)",
             report.run,

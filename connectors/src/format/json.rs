@@ -5,9 +5,14 @@
 //!   Header: the keys of the first object in order, then keys of later objects
 //!   as first seen. `line` is the 1-based element index.
 //! - `ndjson`: one object per line, **streamed**. Header: the keys of the first
-//!   object, plus any expected column it lacks; keys outside the header are
-//!   ignored. `line` is the 1-based physical line. A line that is not a JSON
-//!   object is rejected with code `invalid_json` and reading goes on.
+//!   object in order, then the keys first seen in the other objects among the
+//!   first [`NDJSON_HEADER_LINES`] non-blank lines (writers that omit `null`
+//!   members often leave a key out of the first object). Only keys actually
+//!   seen are in the header: an expected column that no object has is *not*
+//!   added, so that a renamed key fails the mapping instead of silently
+//!   reading as empty. Keys that first appear after those lines are ignored.
+//!   `line` is the 1-based physical line. A line that is not a JSON object is
+//!   rejected with code `invalid_json` and reading goes on.
 //!
 //! Values: strings as is, numbers as their JSON text, booleans
 //! `true`/`false`, `null` as `None`, arrays and objects as compact JSON text.
@@ -24,8 +29,21 @@ use serde_json::value::RawValue;
 use crate::encoding::decoding_reader;
 use crate::error::ConnectorError;
 use crate::location::SourceObject;
-use crate::row::{clean_header, is_blank, RawRow, RejectedRow, RowItem, RowReader, CODE_INVALID_JSON};
+use crate::row::{is_blank, RawRow, RejectedRow, RowItem, RowReader, CODE_INVALID_JSON};
 use crate::spec::FormatSpec;
+
+/// How many non-blank NDJSON lines are read ahead to collect the header keys.
+pub const NDJSON_HEADER_LINES: usize = 1000;
+
+/// serde_json's message without the ` at line L column C` it appends.
+fn json_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match full.strip_suffix(&suffix) {
+        Some(m) => m.to_string(),
+        None => full,
+    }
+}
 
 /// A JSON object with its keys in document order and raw values.
 struct Object(Vec<(String, Box<RawValue>)>);
@@ -134,14 +152,19 @@ pub fn open_array(
     let url = object.url().to_string();
     let (decoded, encoding) = decoding_reader(object.open()?, spec.encoding).map_err(|e| relabel(e, &url))?;
     let elements: Vec<Box<RawValue>> =
-        serde_json::from_reader(BufReader::new(decoded)).map_err(|e| ConnectorError::Json {
-            url: url.clone(),
-            line: Some(e.line() as u64),
-            message: if e.is_data() {
-                format!("the document must be a JSON array of objects ({e})")
-            } else {
-                e.to_string()
-            },
+        serde_json::from_reader(BufReader::new(decoded)).map_err(|e| {
+            let message = json_message(&e);
+            ConnectorError::Json {
+                url: url.clone(),
+                line: (e.line() > 0).then_some(e.line() as u64),
+                message: if e.is_data() {
+                    format!("the document must be a JSON array of objects ({message})")
+                } else if e.line() > 0 {
+                    format!("{message} (column {})", e.column())
+                } else {
+                    message
+                },
+            }
         })?;
 
     let parsed: Vec<Result<Object, String>> = elements
@@ -209,10 +232,14 @@ impl RowReader for JsonArrayReader {
 }
 
 /// Opens a streaming reader over newline-delimited JSON objects.
+///
+/// The first [`NDJSON_HEADER_LINES`] non-blank lines are read ahead to build
+/// the header (see the [module documentation](self)); `expected_columns` are
+/// not used.
 pub fn open_ndjson(
     spec: &FormatSpec,
     object: &SourceObject,
-    expected_columns: &[String],
+    _expected_columns: &[String],
 ) -> Result<Box<dyn RowReader>, ConnectorError> {
     let url = object.url().to_string();
     let (decoded, encoding) = decoding_reader(object.open()?, spec.encoding).map_err(|e| relabel(e, &url))?;
@@ -226,32 +253,32 @@ pub fn open_ndjson(
         done: false,
     };
 
-    // Read up to the first object to know the header; keep what came before.
-    let first = loop {
-        match reader.next_line() {
-            Err(e) => return Err(e),
-            Ok(None) => break None,
-            Ok(Some((line, Ok(obj)))) => break Some((line, obj)),
-            Ok(Some((_, Err(item)))) => reader.queued.push_back(item),
-        }
-    };
+    // Read ahead to know the header; keep what was read, in order.
+    let mut ahead: Vec<(u64, Result<Object, RowItem>)> = Vec::new();
     let mut header: Vec<String> = Vec::new();
-    if let Some((_, obj)) = &first {
-        header.extend(obj.0.iter().map(|(k, _)| k.clone()));
-    }
-    for e in expected_columns {
-        let want = clean_header(e).to_lowercase();
-        if want.is_empty() {
-            continue;
+    while ahead.len() < NDJSON_HEADER_LINES {
+        let Some((line, parsed)) = reader.next_line()? else {
+            reader.done = true;
+            break;
+        };
+        if let Ok(obj) = &parsed {
+            for (k, _) in &obj.0 {
+                if !header.contains(k) {
+                    header.push(k.clone());
+                }
+            }
         }
-        if !header.iter().any(|h| clean_header(h).to_lowercase() == want) {
-            header.push(e.clone());
-        }
+        ahead.push((line, parsed));
     }
     reader.header = header;
-    if let Some((line, obj)) = first {
-        if let Some(values) = align(&obj, &reader.header) {
-            reader.queued.push_back(RowItem::Row(RawRow { line, values }));
+    for (line, parsed) in ahead {
+        match parsed {
+            Ok(obj) => {
+                if let Some(values) = align(&obj, &reader.header) {
+                    reader.queued.push_back(RowItem::Row(RawRow { line, values }));
+                }
+            }
+            Err(item) => reader.queued.push_back(item),
         }
     }
     Ok(Box::new(reader))
@@ -291,7 +318,11 @@ impl NdjsonReader {
                 invalid_row(
                     self.line,
                     text.to_string(),
-                    format!("La riga non è un oggetto JSON valido ({e})"),
+                    format!(
+                        "La riga non è un oggetto JSON valido ({}, colonna {})",
+                        json_message(&e),
+                        e.column()
+                    ),
                 )
             });
             return Ok(Some((self.line, parsed)));

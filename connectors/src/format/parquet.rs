@@ -4,12 +4,19 @@
 //! Every column is cast to text the way a steward would read it: dates as
 //! `YYYY-MM-DD`, timestamps as `YYYY-MM-DD HH:MM:SS`, numbers in their
 //! shortest form. `line` is the 1-based row number in the file.
+//!
+//! A local file is memory-mapped by polars for each slice. A remote object is
+//! fetched once into a shared [`Bytes`] buffer: every slice reads it through a
+//! `Cursor<Bytes>`, which polars borrows without copying, and the footer
+//! (metadata) parsed at open time is reused by every slice.
 
 use std::collections::VecDeque;
 use std::io::Cursor;
 
+use bytes::Bytes;
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
+use polars::io::parquet::metadata::FileMetadataRef;
 
 use crate::error::ConnectorError;
 use crate::location::SourceObject;
@@ -21,12 +28,14 @@ pub const SLICE_ROWS: usize = 65_536;
 
 enum Source {
     Local(std::path::PathBuf),
-    Bytes(Arc<Vec<u8>>),
+    /// The whole file, shared (not copied) by the reader of every slice.
+    Bytes(Bytes),
 }
 
 struct ParquetRows {
     url: String,
     source: Source,
+    metadata: Option<FileMetadataRef>,
     header: Vec<String>,
     total: usize,
     next: usize,
@@ -34,19 +43,28 @@ struct ParquetRows {
 }
 
 fn err(url: &str, e: impl std::fmt::Display) -> ConnectorError {
-    ConnectorError::UnsupportedFormat {
+    ConnectorError::Parquet {
         url: url.to_string(),
-        message: format!("Parquet: {e}"),
+        message: e.to_string(),
     }
 }
 
 impl ParquetRows {
-    fn reader(&self) -> Result<ParquetReader<Box<dyn MmapBytesReader>>, ConnectorError> {
-        let r: Box<dyn MmapBytesReader> = match &self.source {
+    /// A reader over the whole file; for [`Source::Bytes`] it borrows the
+    /// shared buffer (see [`MmapBytesReader::to_bytes`]).
+    fn byte_reader(&self) -> Result<Box<dyn MmapBytesReader>, ConnectorError> {
+        Ok(match &self.source {
             Source::Local(p) => Box::new(std::fs::File::open(p).map_err(|e| ConnectorError::io(p, e))?),
-            Source::Bytes(b) => Box::new(Cursor::new(b.as_ref().clone())),
-        };
-        Ok(ParquetReader::new(r))
+            Source::Bytes(b) => Box::new(Cursor::new(b.clone())),
+        })
+    }
+
+    fn reader(&self) -> Result<ParquetReader<Box<dyn MmapBytesReader>>, ConnectorError> {
+        let mut reader = ParquetReader::new(self.byte_reader()?);
+        if let Some(metadata) = &self.metadata {
+            reader.set_metadata(metadata.clone());
+        }
+        Ok(reader)
     }
 
     fn fill(&mut self) -> Result<(), ConnectorError> {
@@ -120,27 +138,31 @@ pub fn open(
     let url = object.url().to_string();
     let source = match object.local_path() {
         Some(p) => Source::Local(p.to_path_buf()),
-        None => {
-            let mut r = object.open()?;
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut r, &mut buf)
-                .map_err(|e| ConnectorError::io_at(url.clone(), e))?;
-            Source::Bytes(Arc::new(buf))
-        }
+        None => Source::Bytes(object.read_all()?),
     };
-    let mut rows = ParquetRows {
-        url,
-        source,
-        header: Vec::new(),
-        total: 0,
-        next: 0,
-        buffer: VecDeque::new(),
-    };
-    let mut reader = rows.reader()?;
-    let schema = reader.schema().map_err(|e| err(&rows.url, e))?;
-    rows.header = schema.iter_names().map(|n| clean_header(n.as_str())).collect();
-    rows.total = reader.num_rows().map_err(|e| err(&rows.url, e))?;
-    Ok(Box::new(rows))
+    Ok(Box::new(ParquetRows::new(url, source)?))
+}
+
+impl ParquetRows {
+    /// Reads the footer (schema, row count) once.
+    fn new(url: String, source: Source) -> Result<Self, ConnectorError> {
+        let mut rows = ParquetRows {
+            url,
+            source,
+            metadata: None,
+            header: Vec::new(),
+            total: 0,
+            next: 0,
+            buffer: VecDeque::new(),
+        };
+        let mut reader = rows.reader()?;
+        let metadata = reader.get_metadata().map_err(|e| err(&rows.url, e))?.clone();
+        let schema = reader.schema().map_err(|e| err(&rows.url, e))?;
+        rows.header = schema.iter_names().map(|n| clean_header(n.as_str())).collect();
+        rows.total = metadata.num_rows;
+        rows.metadata = Some(metadata);
+        Ok(rows)
+    }
 }
 
 #[cfg(test)]
@@ -188,11 +210,66 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_file_is_an_error_not_a_panic() {
+    fn a_damaged_file_is_a_parquet_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.parquet");
         std::fs::write(&path, b"PAR1 this is not parquet").unwrap();
         let obj = SourceObject::from_local_path(&path).unwrap();
-        assert!(open(&FormatSpec::new(crate::spec::Format::Parquet), &obj, &[]).is_err());
+        let err = open(&FormatSpec::new(crate::spec::Format::Parquet), &obj, &[])
+            .err()
+            .unwrap();
+        assert!(matches!(err, ConnectorError::Parquet { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.starts_with("Parquet error in "), "{msg}");
+        assert!(!msg.contains("unsupported format"), "{msg}");
+        assert_eq!(msg.matches("bad.parquet").count(), 1, "{msg}");
+    }
+
+    fn small_parquet(n: usize) -> Vec<u8> {
+        let mut df = DataFrame::new(
+            n,
+            vec![
+                Column::new("ID".into(), (0..n as i64).collect::<Vec<i64>>()),
+                Column::new(
+                    "NOME".into(),
+                    (0..n).map(|i| format!("N{i}")).collect::<Vec<String>>(),
+                ),
+            ],
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        ParquetWriter::new(&mut buf).finish(&mut df).unwrap();
+        buf
+    }
+
+    /// A remote object's bytes are shared by the reader of every slice,
+    /// never copied (issue: the whole buffer was cloned per 65,536 rows).
+    #[test]
+    fn the_bytes_of_a_remote_file_are_shared_not_copied_per_slice() {
+        let n = SLICE_ROWS + 3;
+        let bytes = Bytes::from(small_parquet(n));
+        let mut rows = ParquetRows::new("mem://r.parquet".into(), Source::Bytes(bytes.clone())).unwrap();
+        assert_eq!(rows.header, ["ID", "NOME"]);
+        assert_eq!(rows.total, n);
+        assert!(rows.metadata.is_some(), "the footer is parsed once and reused");
+        for _ in 0..2 {
+            let r = rows.byte_reader().unwrap();
+            let seen = r.to_bytes().expect("a Cursor<Bytes> exposes its bytes");
+            assert_eq!(seen.as_ptr(), bytes.as_ptr(), "the slice reader must not copy the file");
+            assert_eq!(seen.len(), bytes.len());
+        }
+        let items: Vec<RawRow> = rows
+            .by_ref()
+            .map(|i| match i.unwrap() {
+                RowItem::Row(r) => r,
+                RowItem::Rejected(_) => panic!("no rejects expected"),
+            })
+            .collect();
+        assert_eq!(items.len(), n);
+        assert_eq!(items[SLICE_ROWS].line, SLICE_ROWS as u64 + 1);
+        assert_eq!(
+            items[SLICE_ROWS].values,
+            vec![Some(SLICE_ROWS.to_string()), Some(format!("N{SLICE_ROWS}"))]
+        );
     }
 }

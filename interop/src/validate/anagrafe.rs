@@ -187,7 +187,23 @@ struct Validator {
 impl Validator {
     fn text(&mut self, input: &Input, t: Target) -> Option<String> {
         let raw = input[t as usize].as_deref()?;
-        text::clean(t.name(), raw, &mut self.repairs)
+        let v = text::clean(t.name(), raw, &mut self.repairs)?;
+        // U+FFFD marks bytes that were not valid in the file's encoding;
+        // control characters never belong in a value. The row is rejected
+        // rather than storing garbled names.
+        if v.chars().any(|c| c == '\u{fffd}' || c.is_control()) {
+            self.issues.push(Issue::error(
+                t.name(),
+                "encoding_invalid",
+                format!(
+                    "«{}» contiene caratteri non leggibili: il file non è nella codifica dichiarata \
+                     (verificare `encoding` nella definizione della sorgente)",
+                    t.title()
+                ),
+                Some(raw),
+            ));
+        }
+        Some(v)
     }
 
     fn upper(&mut self, input: &Input, t: Target) -> Option<String> {

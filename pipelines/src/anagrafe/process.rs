@@ -39,6 +39,9 @@ pub struct Options<'a> {
     pub force: bool,
     /// Rows per store batch (bounds memory).
     pub batch_rows: usize,
+    /// Above this share of quarantined rows the comune's partitions are not
+    /// replaced (a wrong mapping must not wipe the store).
+    pub max_rejected_share: f64,
     pub progress: &'a dyn Progress,
 }
 
@@ -81,6 +84,15 @@ pub struct ComuneOutcome {
 }
 
 impl ComuneOutcome {
+    /// A comune whose processing hit an internal error (a bug, not the data).
+    pub fn internal_error(istat: &str, what: &str) -> ComuneOutcome {
+        ComuneOutcome::failed(
+            istat,
+            format!("errore interno durante l'elaborazione: {what}"),
+            vec![],
+        )
+    }
+
     fn failed(istat: &str, reason: String, sources: Vec<SourceOutcome>) -> ComuneOutcome {
         ComuneOutcome {
             istat: istat.into(),
@@ -242,8 +254,8 @@ impl<'o> Processor<'o> {
     }
 
     fn source(&mut self, r: &Resolved<'_>, so: &mut SourceOutcome) {
-        let mut q = Quarantine::default();
         let dir = self.opts.quarantine_dir.join(&self.istat);
+        let mut q = Quarantine::new(&dir, &so.name);
         let mut repairs = RepairLog::new(dir.join(format!("{}.repairs.parquet", so.name)));
         for (object, _) in &r.objects {
             if let Err(e) = self.file(r.spec, object, so, &mut q, &mut repairs) {
@@ -256,10 +268,8 @@ impl<'o> Processor<'o> {
             Ok(None) => {}
             Err(e) => so.error = Some(e.to_string()),
         }
-        for e in &q.entries {
-            *so.quality
-                .entry((e.rule.clone(), e.severity.clone()))
-                .or_default() += 1;
+        for (k, n) in q.quality() {
+            *so.quality.entry(k.clone()).or_default() += n;
         }
         so.rows_quarantined = q.rejected_rows();
         self.quarantines.push(q);
@@ -278,10 +288,12 @@ impl<'o> Processor<'o> {
         let header = Arc::new(reader.header().to_vec());
         let sheet = reader.sheet().map(str::to_string);
         let mapping = BoundMapping::bind(spec, &header).map_err(|m| {
+            // The header is not echoed: without one, it would be a row of personal data.
             format!(
-                "colonne mancanti nell'intestazione: {} (intestazione letta: {})",
+                "colonne mancanti nell'intestazione: {} (l'intestazione letta ha {} colonne: verificare header_row, \
+                 il separatore e i nomi delle colonne nella definizione)",
                 m.0.join(", "),
-                header.join(", ")
+                header.len()
             )
         })?;
         let date_format = |t: Target| spec.columns.get(t.name()).and_then(|m| m.date_format());
@@ -303,7 +315,7 @@ impl<'o> Processor<'o> {
             }
             match item {
                 RowItem::Rejected(rej) => {
-                    q.entries.push(QuarantineEntry {
+                    q.add_entry(QuarantineEntry {
                         file: file.to_string(),
                         sheet: sheet.clone(),
                         row: rej.line,
@@ -313,14 +325,16 @@ impl<'o> Processor<'o> {
                         rule: rej.code.to_string(),
                         severity: "error".into(),
                         message_it: rej.message_it.clone(),
-                    });
-                    q.rows.push(RejectedRow {
+                    })
+                    .map_err(|e| e.to_string())?;
+                    q.add_row(RejectedRow {
                         file: file.to_string(),
                         sheet: sheet.clone(),
                         row: rej.line,
                         header: Arc::new(vec!["(riga originale)".to_string()]),
                         values: vec![Some(rej.value)],
-                    });
+                    })
+                    .map_err(|e| e.to_string())?;
                 }
                 RowItem::Row(row) => {
                     let input = mapping.input(&row.values);
@@ -358,25 +372,27 @@ impl<'o> Processor<'o> {
                         }
                     };
                     for i in &outcome.issues {
-                        q.entries.push(entry(
+                        q.add_entry(entry(
                             i.field,
                             i.value.clone(),
                             i.code,
                             i.severity,
                             i.message_it.clone(),
-                        ));
+                        ))
+                        .map_err(|e| e.to_string())?;
                     }
                     let rejected = match outcome.record {
                         None => true,
                         Some(rec) => match self.duplicate(&rec, &file, row.line) {
                             Some((code, message)) => {
-                                q.entries.push(entry(
+                                q.add_entry(entry(
                                     "tax_code",
                                     Some(rec.tax_code.clone()),
                                     code,
                                     Severity::Error,
                                     message,
-                                ));
+                                ))
+                                .map_err(|e| e.to_string())?;
                                 true
                             }
                             None => {
@@ -387,13 +403,14 @@ impl<'o> Processor<'o> {
                         },
                     };
                     if rejected {
-                        q.rows.push(RejectedRow {
+                        q.add_row(RejectedRow {
                             file: file.to_string(),
                             sheet: sheet.clone(),
                             row: row.line,
                             header: header.clone(),
                             values: row.values,
-                        });
+                        })
+                        .map_err(|e| e.to_string())?;
                     }
                 }
             }
@@ -480,12 +497,27 @@ impl<'o> Processor<'o> {
                     .or_default() += many_holders;
             }
         }
-        for (so, q) in sources.iter_mut().zip(self.quarantines.iter()) {
-            if q.is_empty() {
-                continue;
+        for so in sources.iter_mut() {
+            if so.error.is_none() && so.rows_read == 0 {
+                so.error = Some("nessuna riga di dati nei file della sorgente (solo intestazione?)".into());
             }
-            let dir = self.opts.quarantine_dir.join(&self.istat);
-            match q.write(&dir, &so.name) {
+        }
+        let read: u64 = sources.iter().map(|s| s.rows_read).sum();
+        let rejected: u64 = sources.iter().map(|s| s.rows_quarantined).sum();
+        if read > 0 && rejected as f64 / read as f64 > self.opts.max_rejected_share {
+            if let Some(first) = sources.iter_mut().find(|s| s.error.is_none()) {
+                first.error = Some(format!(
+                    "troppe righe scartate: {rejected} su {read} ({:.0}%, soglia {:.0}%): partizioni non sostituite; \
+                     controllare la mappatura delle colonne e il file di quarantena \
+                     (per accettare: --max-rejected-share)",
+                    100.0 * rejected as f64 / read as f64,
+                    100.0 * self.opts.max_rejected_share
+                ));
+            }
+        }
+        let quarantines = std::mem::take(&mut self.quarantines);
+        for (so, q) in sources.iter_mut().zip(quarantines) {
+            match q.finish() {
                 Ok(files) => so.quarantine_files.extend(files),
                 Err(e) => so.error = Some(e.to_string()),
             }
@@ -499,10 +531,17 @@ impl<'o> Processor<'o> {
             .map_err(|e| e.to_string())?;
         let df = famiglia_frame(&self.istat, &self.families).map_err(|e| e.to_string())?;
         famiglia.write(&df).map_err(|e| e.to_string())?;
-        Ok(vec![
-            ("persona", self.persona.commit().map_err(|e| e.to_string())?),
-            ("famiglia", famiglia.commit().map_err(|e| e.to_string())?),
-            ("residenza", self.residenza.commit().map_err(|e| e.to_string())?),
-        ])
+        // Prepare all three files (written, synced, hashed), then make them
+        // visible back to back: a failure before this point replaces nothing.
+        let prepared = [
+            ("persona", self.persona.prepare().map_err(|e| e.to_string())?),
+            ("famiglia", famiglia.prepare().map_err(|e| e.to_string())?),
+            ("residenza", self.residenza.prepare().map_err(|e| e.to_string())?),
+        ];
+        let mut out = Vec::with_capacity(prepared.len());
+        for (table, p) in prepared {
+            out.push((table, p.publish().map_err(|e| e.to_string())?));
+        }
+        Ok(out)
     }
 }

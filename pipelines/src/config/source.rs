@@ -224,12 +224,33 @@ impl SourceDefinition {
         let mut names = std::collections::HashSet::new();
         for (i, src) in self.anagrafe.iter().enumerate() {
             let prefix = format!("anagrafe[{i}]");
+            // Errors about a whole source point at its `[[anagrafe]]` line.
+            let block = self.block_span(i);
+            let valid_name = !src.name.is_empty()
+                && src.name.len() <= 64
+                && src
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !valid_name {
+                errors.push(self.err(
+                    block.clone(),
+                    format!("{prefix}.name"),
+                    format!(
+                        "source name `{}` must be 1–64 lowercase letters, digits, `_` or `-` (it names quarantine files)",
+                        src.name
+                    ),
+                ));
+            }
             if !names.insert(src.name.as_str()) {
                 errors.push(self.err(
-                    None,
+                    block.clone(),
                     format!("{prefix}.name"),
                     format!("duplicate source name `{}`", src.name),
                 ));
+            }
+            for problem in format_problems(&src.read) {
+                errors.push(self.err(block.clone(), format!("{prefix}.read"), problem));
             }
             for (field, mapping) in &src.columns {
                 let key = format!("{prefix}.columns.{}", field.get_ref());
@@ -267,7 +288,7 @@ impl SourceDefinition {
             for t in Target::REQUIRED {
                 if !mapped(t) {
                     errors.push(self.err(
-                        None,
+                        block.clone(),
                         format!("{prefix}.columns"),
                         format!("required field `{}` is not mapped to any column", t.name()),
                     ));
@@ -275,7 +296,7 @@ impl SourceDefinition {
             }
             if !mapped(Target::OfficialStreetName) && !mapped(Target::FullAddress) {
                 errors.push(self.err(
-                    None,
+                    block.clone(),
                     format!("{prefix}.columns"),
                     "map either `official_street_name` or `full_address`",
                 ));
@@ -283,6 +304,49 @@ impl SourceDefinition {
         }
         errors
     }
+}
+
+impl SourceDefinition {
+    /// Byte span of the `i`-th `[[anagrafe]]` header in the file.
+    fn block_span(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let mut from = 0;
+        let mut found = None;
+        for _ in 0..=i {
+            let at = self.text[from..].find("[[anagrafe]]")? + from;
+            found = Some(at..at + "[[anagrafe]]".len());
+            from = at + 1;
+        }
+        found
+    }
+}
+
+/// Problems in a source's `read` options that would only surface at run time.
+fn format_problems(f: &FormatSpec) -> Vec<String> {
+    use metrodati_connectors::spec::Format;
+    let mut p = Vec::new();
+    let spreadsheet = matches!(f.format, Format::Xlsx | Format::Xls | Format::Ods);
+    if let Some(d) = f.delimiter {
+        if f.format != Format::Csv {
+            p.push(format!("`delimiter` applies to CSV only, not {}", f.format));
+        } else if !d.is_ascii() || d == '\n' || d == '\r' || d == f.quote {
+            p.push(format!(
+                "delimiter {d:?} must be a single ASCII character other than a newline or the quote"
+            ));
+        }
+    }
+    if !f.quote.is_ascii() {
+        p.push(format!("quote {:?} must be an ASCII character", f.quote));
+    }
+    if f.sheet.is_some() && !spreadsheet {
+        p.push(format!("`sheet` applies to xlsx/xls/ods only, not {}", f.format));
+    }
+    if f.max_cells == 0 {
+        p.push("`max_cells` must be greater than 0".into());
+    }
+    if f.decimal_comma && f.thousands_separator == Some(',') {
+        p.push("with `decimal_comma` the thousands separator cannot be `,`".into());
+    }
+    p
 }
 
 fn date_format_is_valid(f: &str) -> bool {
@@ -369,6 +433,30 @@ full_address = "INDIRIZZO"
         let bad = GOOD.replace("read = { format = \"csv\"", "read = { format = \"docx\"");
         let errs = SourceDefinition::parse(Path::new("comuni/015146.toml"), &bad).unwrap_err();
         assert_eq!(errs[0].line, Some(8), "{}", errs[0]);
+    }
+
+    #[test]
+    fn source_level_errors_point_at_the_block() {
+        let bad = GOOD
+            .replace("name = \"residenti\"", "name = \"../x\"")
+            .replace("delimiter = \",\"", "delimiter = \"€\"")
+            .replace("tax_code = \"CF\"\n", "");
+        let errs = SourceDefinition::parse(Path::new("comuni/015146.toml"), &bad).unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 3, "{text:?}");
+        for e in &errs {
+            assert_eq!(e.line, Some(5), "{e}");
+        }
+        assert!(text.iter().any(|t| t.contains("anagrafe[0].name")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("anagrafe[0].read") && t.contains("delimiter")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|t| t.contains("`tax_code` is not mapped")),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -125,6 +125,7 @@ impl Executor for PipelineExecutor {
             force: false,
             workers: self.workers.max(1),
             batch_rows: self.batch_rows.max(1),
+            max_rejected_share: crate::runner::DEFAULT_MAX_REJECTED_SHARE,
             params: spec.params.clone(),
             period: Some(spec.period),
             run: Some(spec.run),

@@ -73,6 +73,22 @@ pub struct PartitionWriter {
     writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
     schema: Schema,
     rows: u64,
+    /// Rows not yet written: the file is cut into row groups of exactly
+    /// [`ROW_GROUP_ROWS`], so its bytes do not depend on the batch size.
+    pending: Option<DataFrame>,
+}
+
+/// Rows per Parquet row group.
+pub const ROW_GROUP_ROWS: usize = 65_536;
+
+/// A finished, synced partition file not yet visible to readers; see
+/// [`PartitionWriter::prepare`]. Dropping it removes the temporary file.
+pub struct PreparedPartition {
+    tmp_path: PathBuf,
+    final_path: PathBuf,
+    rows: u64,
+    sha256: String,
+    published: bool,
 }
 
 /// A committed partition.
@@ -125,6 +141,7 @@ impl PartitionWriter {
             writer: Some(writer),
             schema,
             rows: 0,
+            pending: None,
         })
     }
 
@@ -133,13 +150,35 @@ impl PartitionWriter {
         if df.height() == 0 {
             return Ok(());
         }
-        let writer = self.writer.as_mut().expect("writer present until commit");
-        writer.write_batch(df).map_err(|source| StoreError::Parquet {
+        let err = |source| StoreError::Parquet {
             path: self.tmp_path.clone(),
             source,
-        })?;
+        };
+        let mut pending = match self.pending.take() {
+            Some(mut p) => {
+                p.vstack_mut(df).map_err(err)?;
+                p
+            }
+            None => df.clone(),
+        };
         self.rows += df.height() as u64;
+        while pending.height() >= ROW_GROUP_ROWS {
+            let group = pending.slice(0, ROW_GROUP_ROWS);
+            pending = pending.slice(ROW_GROUP_ROWS as i64, usize::MAX);
+            self.write_group(&group)?;
+        }
+        self.pending = Some(pending);
         Ok(())
+    }
+
+    fn write_group(&mut self, group: &DataFrame) -> Result<(), StoreError> {
+        let mut group = group.clone();
+        group.rechunk_mut();
+        let writer = self.writer.as_mut().expect("writer present until prepared");
+        writer.write_batch(&group).map_err(|source| StoreError::Parquet {
+            path: self.tmp_path.clone(),
+            source,
+        })
     }
 
     /// Rows written so far.
@@ -147,17 +186,20 @@ impl PartitionWriter {
         self.rows
     }
 
-    /// Finishes the file, syncs it and renames it over the partition.
-    pub fn commit(mut self) -> Result<CommittedPartition, StoreError> {
-        let mut writer = self.writer.take().expect("writer present until commit");
-        if self.rows == 0 {
+    /// Finishes and syncs the temporary file and hashes it, without making
+    /// it visible. Several partitions of a comune are prepared first and
+    /// then published back to back, so a failure while writing any of them
+    /// replaces none.
+    pub fn prepare(mut self) -> Result<PreparedPartition, StoreError> {
+        let rest = self.pending.take().filter(|p| p.height() > 0);
+        if let Some(rest) = rest {
+            self.write_group(&rest)?;
+        } else if self.rows == 0 {
             // An empty partition still needs a valid file with the schema.
             let empty = DataFrame::empty_with_schema(&self.schema);
-            writer.write_batch(&empty).map_err(|source| StoreError::Parquet {
-                path: self.tmp_path.clone(),
-                source,
-            })?;
+            self.write_group(&empty)?;
         }
+        let writer = self.writer.take().expect("writer present until prepared");
         writer.finish().map_err(|source| StoreError::Parquet {
             path: self.tmp_path.clone(),
             source,
@@ -166,7 +208,26 @@ impl PartitionWriter {
         let f = File::open(&self.tmp_path).map_err(io(&self.tmp_path))?;
         f.sync_all().map_err(io(&self.tmp_path))?;
         let sha256 = file_sha256(&self.tmp_path)?;
+        Ok(PreparedPartition {
+            tmp_path: std::mem::take(&mut self.tmp_path),
+            final_path: std::mem::take(&mut self.final_path),
+            rows: self.rows,
+            sha256,
+            published: false,
+        })
+    }
+
+    /// Finishes the file, syncs it and renames it over the partition.
+    pub fn commit(self) -> Result<CommittedPartition, StoreError> {
+        self.prepare()?.publish()
+    }
+}
+
+impl PreparedPartition {
+    /// Renames the file over the partition (atomic) and syncs the folder.
+    pub fn publish(mut self) -> Result<CommittedPartition, StoreError> {
         std::fs::rename(&self.tmp_path, &self.final_path).map_err(io(&self.final_path))?;
+        self.published = true;
         if let Some(dir) = self.final_path.parent() {
             if let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
@@ -175,15 +236,24 @@ impl PartitionWriter {
         Ok(CommittedPartition {
             path: self.final_path.clone(),
             rows: self.rows,
-            sha256,
+            sha256: self.sha256.clone(),
         })
+    }
+}
+
+impl Drop for PreparedPartition {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_file(&self.tmp_path);
+        }
     }
 }
 
 impl Drop for PartitionWriter {
     fn drop(&mut self) {
-        if self.writer.is_some() {
-            self.writer = None;
+        // Not prepared (the path is taken by `prepare`): remove the temporary file.
+        self.writer = None;
+        if !self.tmp_path.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.tmp_path);
         }
     }
