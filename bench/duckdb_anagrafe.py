@@ -33,17 +33,23 @@ CSV-only source definitions as ``metrodati --config ... run anagrafe``, and for 
 4. splits ``full_address`` into DUG / street / number / exponent with regular expressions
    (abbreviations such as ``P.ZA`` and ``V.LE`` expanded, the longest DUG of ANPR Tabella 4
    as prefix, a trailing ``N. 12/A`` / ``12 BIS``): a simpler version of
-   ``interop/src/validate/address.rs`` that can differ on unusual lines;
+   ``interop/src/validate/address.rs`` that can differ on unusual lines; an abbreviated DUG in
+   its own column (``V.``, ``P.ZA``) is expanded as ``address::expand_dug`` does;
 5. writes ``<out>/persona|residenza|famiglia/comune=<istat>/part-0.parquet`` (zstd, the
-   schema's columns, input order) and ``<out>/quarantine/comune=<istat>/part-0.parquet``
-   (every rejected row with its rule codes).
+   schema's columns) and ``<out>/quarantine/comune=<istat>/part-0.parquet`` (every rejected
+   row with its rule codes), with ``COPY ... PARTITION_BY``. Row order inside a partition is
+   not kept (metrodati keeps input order); bench/compare_outputs.py compares rows as multisets.
+
+Comuni are processed in batches of about ``--batch-mib`` MiB of CSV (one set of queries per
+batch, so that 133 small comuni do not pay 133 times the query set-up; a comune is never split).
 
 Warnings of metrodati (unknown DUG, restricted relation codes, family without holder) do not
 reject rows and are not computed. The quarantine keeps the mapped values and, for ragged rows,
 the raw line, not the XLSX report metrodati writes.
 
-Prints per-comune and total rows read / written / quarantined, checks read = written +
-quarantined for each comune, and writes ``<out>/summary.json``. Exit code 1 if a comune failed
+Prints per-batch and total rows read / written / quarantined and the rule counts, checks read =
+written + quarantined for each comune, and writes ``<out>/summary.json`` (totals, rules and
+per-comune counts). Exit code 1 if a comune failed
 or the accounting does not hold.
 """
 
@@ -539,22 +545,21 @@ def main() -> int:
                                 [(file_comune.get(f, ""), f, line, raw) for f, line, raw in ragged])
             dest = staging / f"batch-{bi}"
             dest.mkdir(parents=True, exist_ok=True)
-            order = "ORDER BY istat, src_idx, file_idx, rn"
             copy_partitioned(con, f"""SELECT istat AS comune_istat, tc AS tax_code, fam AS family_name,
                     giv AS given_name, sex_ok AS sex_id, dob AS date_of_birth, bp AS birth_place_code,
                     cit3 AS citizenship_code, mar AS marital_status_code, rpid AS resident_person_id,
                     istat AS comune
-                FROM chk WHERE len(rules) = 0 {order}""", dest / "persona")
+                FROM chk WHERE len(rules) = 0""", dest / "persona")
             copy_partitioned(con, f"""SELECT istat AS comune_istat, tc AS tax_code, famc AS registered_family_code,
                     rel AS parental_relationship_type_code, dug AS toponym_qualifier,
                     street AS official_street_name, num AS street_number, expo AS street_number_exponent,
                     cap AS post_code, rsd AS residence_start_date, istat AS comune
-                FROM chk WHERE len(rules) = 0 {order}""", dest / "residenza")
+                FROM chk WHERE len(rules) = 0""", dest / "residenza")
             copy_partitioned(con, """SELECT istat AS comune_istat, famc AS registered_family_code,
                     count(*)::INTEGER AS number_of_components,
                     arg_min(tc, (src_idx, file_idx, rn)) FILTER (WHERE rel = '1') AS holder_tax_code,
                     istat AS comune
-                FROM chk WHERE len(rules) = 0 GROUP BY istat, famc ORDER BY istat, famc""", dest / "famiglia")
+                FROM chk WHERE len(rules) = 0 GROUP BY istat, famc""", dest / "famiglia")
             copy_partitioned(con, """
                 SELECT istat AS comune_istat, src_idx, file_idx, rn AS row, rules,
                        raw_tax_code, raw_family_name, raw_given_name, raw_date_of_birth,

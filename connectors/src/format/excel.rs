@@ -3,25 +3,35 @@
 //! - The sheet is chosen by name or 0-based index (default: the first one).
 //! - The header is the configured sheet row, or detected among the first 30
 //!   non-blank rows like for CSV (municipal exports often have title rows).
-//! - Cell budget (`max_cells`): for xlsx the dimensions *declared* by the sheet
-//!   are checked before any cell is read, and the bounding box of the non-empty
-//!   cells is checked again while streaming them; xls and ods, which calamine
-//!   loads whole, are checked right after loading. Over budget, opening fails
-//!   with a `sheet_too_large` error.
+//! - Cell budget (`max_cells`), always checked before calamine allocates the
+//!   cells; over budget, opening fails with a `sheet_too_large` error:
+//!   - xlsx: the dimensions *declared* by the sheet are checked before any
+//!     cell is read, and the bounding box of the non-empty cells is checked
+//!     again while streaming them;
+//!   - xls and ods: calamine decodes *every* sheet when it opens the workbook,
+//!     so before that the structure of the file is read (the `Workbook`
+//!     stream's DIMENSIONS and cell records for xls, `content.xml` with its
+//!     repeated rows and columns for ods; see `sheet_size.rs`) and every
+//!     sheet must fit the budget, the requested one being reported first.
+//!     Trailing empty repeated rows and columns of ods files are not counted.
+//!     The loaded range is checked again after loading.
 //! - Cells become text: strings as is, integral floats without `.0`
 //!   (`20100`), other numbers with a `.` decimal point, dates as `YYYY-MM-DD`
 //!   (or `YYYY-MM-DDTHH:MM:SS` when the time is not midnight, `HH:MM:SS` for a
 //!   time of day alone), ISO date strings as is, booleans `true`/`false`.
-//!   Empty cells are `None`; error cells (`#N/A`, …) reject their row.
+//!   Empty cells are `None`. An error cell (`#N/A`, `#VALUE!`, …) rejects its
+//!   row when it is in an expected (mapped) column, or in any column when no
+//!   expected columns are given; in another column it reads as empty.
 //! - Row numbers are the sheet's own 1-based numbers, whatever the used range.
 //!
 //! Only the non-empty cells of the sheet are kept in memory.
 
-use std::io::BufReader;
+use std::io::{BufReader, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use calamine::{open_workbook_from_rs, Data, DataRef, ExcelDateTime, Ods, Range, Reader, Xls, Xlsx};
 
+use super::sheet_size::{self, SheetSize};
 use crate::error::ConnectorError;
 use crate::location::{ReadSeek, SourceObject};
 use crate::row::{
@@ -107,6 +117,10 @@ fn load(spec: &FormatSpec, url: &str, source: Source) -> Result<SheetData, Conne
             load_xlsx_sheet(&mut wb, url, name, spec.max_cells)
         }
         Format::Xls => {
+            let mut source = source;
+            let sizes = sheet_size::xls_sheets(&mut source).map_err(|e| excel_err(url, format!("cannot open as xls: {e}")))?;
+            check_sizes(url, &sizes, spec)?;
+            rewind(url, &mut source)?;
             let mut wb: Xls<Source> = open_workbook_from_rs(source)
                 .map_err(|e| excel_err(url, format!("cannot open as xls: {e}")))?;
             let name = pick_sheet(url, &wb.sheet_names(), spec.sheet.as_ref())?;
@@ -116,6 +130,10 @@ fn load(spec: &FormatSpec, url: &str, source: Source) -> Result<SheetData, Conne
             range_to_sheet(url, name, &range, spec.max_cells)
         }
         Format::Ods => {
+            let mut source = source;
+            let sizes = sheet_size::ods_sheets(&mut source).map_err(|e| excel_err(url, format!("cannot open as ods: {e}")))?;
+            check_sizes(url, &sizes, spec)?;
+            rewind(url, &mut source)?;
             let mut wb: Ods<Source> = open_workbook_from_rs(source)
                 .map_err(|e| excel_err(url, format!("cannot open as ods: {e}")))?;
             let name = pick_sheet(url, &wb.sheet_names(), spec.sheet.as_ref())?;
@@ -128,6 +146,29 @@ fn load(spec: &FormatSpec, url: &str, source: Source) -> Result<SheetData, Conne
             url: url.to_string(),
             message: format!("{other} is not a spreadsheet format"),
         }),
+    }
+}
+
+fn rewind(url: &str, source: &mut Source) -> Result<(), ConnectorError> {
+    source
+        .seek(SeekFrom::Start(0))
+        .map(drop)
+        .map_err(|e| ConnectorError::io_at(url, e))
+}
+
+/// Refuses the workbook when a sheet is over budget (calamine would load them
+/// all), naming the requested sheet first when it is one of them.
+fn check_sizes(url: &str, sizes: &[SheetSize], spec: &FormatSpec) -> Result<(), ConnectorError> {
+    let over: Vec<&SheetSize> = sizes.iter().filter(|s| s.cells() > spec.max_cells).collect();
+    let names: Vec<String> = sizes.iter().map(|s| s.name.clone()).collect();
+    let wanted = pick_sheet(url, &names, spec.sheet.as_ref()).ok();
+    let first = over
+        .iter()
+        .find(|s| Some(&s.name) == wanted.as_ref())
+        .or(over.first());
+    match first {
+        Some(s) => Err(too_large(url, &s.name, s.rows, s.cols, spec.max_cells)),
+        None => Ok(()),
     }
 }
 
@@ -422,9 +463,18 @@ fn build_reader(
         }
     }
 
+    // Columns where an error cell rejects the row: the expected ones, or all
+    // when none are given.
+    let expected = expected_lower(expected);
+    let mapped = header
+        .iter()
+        .map(|h| expected.is_empty() || expected.contains(&h.to_lowercase()))
+        .collect();
+
     let rows: Vec<SheetRow> = sheet.rows.into_iter().skip(header_idx + 1).collect();
     Ok(Box::new(ExcelRowReader {
         header,
+        mapped,
         sheet: sheet.name,
         first_col,
         rows: rows.into_iter(),
@@ -433,6 +483,8 @@ fn build_reader(
 
 struct ExcelRowReader {
     header: Vec<String>,
+    /// Per header column: whether an error cell there rejects the row.
+    mapped: Vec<bool>,
     sheet: String,
     first_col: u32,
     rows: std::vec::IntoIter<SheetRow>,
@@ -450,6 +502,8 @@ impl ExcelRowReader {
                 .map(|i| i as usize)
                 .filter(|&i| i < width);
             match (idx, cell) {
+                // An error in a column nobody reads is an empty cell.
+                (Some(i), CellText::Error(_)) if !self.mapped[i] => {}
                 (Some(i), CellText::Error(e)) => {
                     let column = self.header.get(i).cloned().unwrap_or_default();
                     return RowItem::Rejected(RejectedRow {

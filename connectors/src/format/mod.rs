@@ -7,6 +7,7 @@ pub mod csv;
 pub mod excel;
 pub mod json;
 pub mod parquet;
+mod sheet_size;
 
 use crate::error::ConnectorError;
 use crate::location::SourceObject;
@@ -16,8 +17,9 @@ use crate::spec::{Format, FormatSpec};
 /// Opens a row reader over `object` as described by `spec`.
 ///
 /// `expected_columns` (the target schema's source column names) guide
-/// automatic header detection (CSV, spreadsheets) and complete the NDJSON
-/// header. Fatal problems (unreadable file, missing sheet, header not found,
+/// automatic header detection (CSV, spreadsheets) and tell which spreadsheet
+/// columns are mapped (an error cell rejects its row only there); they are
+/// never added to a header. Fatal problems (unreadable file, missing sheet, header not found,
 /// sheet too large) are errors here; per-row problems come out of the reader
 /// as [`crate::row::RowItem::Rejected`].
 pub fn open_reader(
