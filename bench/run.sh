@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the anagrafe pipeline: metrodati against DuckDB doing the same conversion in SQL.
 #
-#   bench/run.sh [--scale S] [--reuse-sample] [--skip-build] [--workers N] [--threads N]
+#   bench/run.sh [--scale S] [--repeat N] [--reuse-sample] [--skip-build] [--workers N] [--threads N]
 #
 #   --scale S        sample size, 1.0 = full size (~3.2 million residents, the default)
 #   --reuse-sample   keep the sample of a previous run at the same scale (otherwise regenerated)

@@ -19,6 +19,7 @@ python3 -c "import pyshacl" 2>/dev/null || py_missing+=(pyshacl)
 python3 -c "import rdflib" 2>/dev/null || py_missing+=(rdflib)
 python3 -c "import frictionless" 2>/dev/null || py_missing+=(frictionless)
 python3 -c "import openpyxl" 2>/dev/null || py_missing+=(openpyxl)
+python3 -c "import schemathesis" 2>/dev/null || py_missing+=(schemathesis)
 if [ ${#py_missing[@]} -gt 0 ]; then
   echo "installing Python packages: ${py_missing[*]}"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${py_missing[@]}"

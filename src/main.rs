@@ -49,13 +49,16 @@ enum Command {
     Datasets(commands::datasets::Args),
     /// Export the interoperability schema (Table Schema JSON and Markdown) from its one definition.
     Schema(commands::schema::Args),
+    /// Run the HTTP server configured in serve.toml (the WaaS e-service for INPS SIUSS, one base path
+    /// per comune, PDND vouchers checked) until SIGTERM/SIGINT.
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The daemon logs what it does by default.
     let verbose = match cli.command {
-        Command::Schedule(_) => cli.verbose.max(1),
+        Command::Schedule(_) | Command::Serve(_) => cli.verbose.max(1),
         _ => cli.verbose,
     };
     progress::init_logging(verbose);
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Runs(a) => commands::runs::run(&settings, a),
         Command::Datasets(a) => commands::datasets::run(&settings, a),
         Command::Schema(a) => commands::schema::run(a),
+        Command::Serve(a) => commands::serve::run(&settings, a),
     };
     match result {
         Ok(code) => code,

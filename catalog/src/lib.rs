@@ -22,6 +22,8 @@
 //! | `job_leases` | job being run by a scheduler | owner and expiry: two schedulers never run one job at once ([`Catalog::try_acquire_lease`]) |
 //! | `scheduler_state` | scheduled job | the last fire time handled, so a restart neither loses nor repeats fires |
 //! | `scheduler_queue` | fire waiting, retrying or running | trigger, attempt, retry counters, not-before time, current run |
+//! | `siuss_flows` | SIUSS flow offered to INPS (WaaS) | ente, `id_flusso`, type, `ts_flusso` cursor, XML, status (`pending`/`sent`/`accepted`/`rejected`), latest esito, replacement ([`siuss`]) |
+//! | `siuss_esiti` | esito received from INPS | every esito as received, also for unknown flows |
 //!
 //! Run row totals ([`RunRecord::rows_read`] etc.) are not stored: they are
 //! summed from `source_accounting` when read.
@@ -47,12 +49,17 @@ mod catalog;
 mod error;
 mod scheduling;
 mod schema;
+pub mod siuss;
 mod types;
 
 pub use catalog::{now_rfc3339, Catalog, BUSY_TIMEOUT, SEVERITIES};
 pub use error::{CatalogError, ParseError};
 pub use scheduling::{Lease, NewRun, QueuedFire};
 pub use schema::{Migration, MIGRATIONS, SCHEMA_VERSION};
+pub use siuss::{
+    CodiceEsito, EsitoOutcome, EsitoRecord, FlowEsito, FlowStatus, InsertedFlow, NewEsito, NewSiussFlow,
+    SiussFlow, TipoFlusso,
+};
 pub use types::{
     DatasetInfo, DatasetSummary, LineageEdge, NewVersion, QualityResult, RunFilter, RunId, RunRecord,
     RunStatus, SourceAccounting, SourceStatus, Trigger, VersionId, VersionRecord,

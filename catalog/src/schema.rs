@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "scheduler",
         sql: include_str!("migrations/0002_scheduler.sql"),
     },
+    Migration {
+        version: 3,
+        name: "siuss_waas",
+        sql: include_str!("migrations/0003_siuss_waas.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.

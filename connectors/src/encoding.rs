@@ -254,7 +254,10 @@ mod tests {
         fn exit(&self, _: &tracing::span::Id) {}
     }
 
-    fn decode_logged(bytes: &[u8], spec: EncodingSpec) -> ((String, &'static str), Vec<(tracing::Level, String)>) {
+    fn decode_logged(
+        bytes: &[u8],
+        spec: EncodingSpec,
+    ) -> ((String, &'static str), Vec<(tracing::Level, String)>) {
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let out = tracing::subscriber::with_default(Capture(log.clone()), || decode(bytes, spec));
         let events = log.lock().unwrap().clone();
@@ -268,7 +271,10 @@ mod tests {
         bytes.extend_from_slice(b"1;Niccol\xF2\n");
         let ((text, enc), events) = decode_logged(&bytes, EncodingSpec::Auto);
         assert_eq!(enc, "UTF-8");
-        assert!(text.ends_with("1;Niccol\u{FFFD}\n"), "invalid bytes become U+FFFD");
+        assert!(
+            text.ends_with("1;Niccol\u{FFFD}\n"),
+            "invalid bytes become U+FFFD"
+        );
         let blind: Vec<_> = events
             .iter()
             .filter(|(l, m)| *l == tracing::Level::DEBUG && m.contains("pure ASCII"))
@@ -278,13 +284,19 @@ mod tests {
 
         // A wholly ASCII file: both encodings read it the same, nothing to say.
         let (_, events) = decode_logged(b"codice;nome\n1;Rossi\n", EncodingSpec::Auto);
-        assert!(events.iter().all(|(_, m)| !m.contains("pure ASCII")), "{events:?}");
+        assert!(
+            events.iter().all(|(_, m)| !m.contains("pure ASCII")),
+            "{events:?}"
+        );
         // Non-ASCII UTF-8 in the window: a real detection, no debug event.
         let mut bytes = "città\n".repeat(SNIFF_BYTES / 6 + 1).into_bytes();
         bytes.extend_from_slice(b"x\n");
         let ((_, enc), events) = decode_logged(&bytes, EncodingSpec::Auto);
         assert_eq!(enc, "UTF-8");
-        assert!(events.iter().all(|(_, m)| !m.contains("pure ASCII")), "{events:?}");
+        assert!(
+            events.iter().all(|(_, m)| !m.contains("pure ASCII")),
+            "{events:?}"
+        );
         // A declared encoding is never guessed.
         let (_, events) = decode_logged(&b"a".repeat(SNIFF_BYTES + 10), EncodingSpec::Utf8);
         assert!(events.is_empty(), "{events:?}");

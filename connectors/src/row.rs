@@ -56,6 +56,9 @@ pub const CODE_RAGGED_ROW: &str = "ragged_row";
 pub const CODE_INVALID_JSON: &str = "invalid_json";
 /// Rejection code: a spreadsheet cell holding an error such as `#N/A`.
 pub const CODE_EXCEL_ERROR_CELL: &str = "excel_error_cell";
+/// Rejection code: a CSV line opening a quoted field that is never closed
+/// (a stray quote); the lines after it are read normally.
+pub const CODE_UNTERMINATED_QUOTE: &str = "unterminated_quote";
 
 /// A streaming reader of rows.
 ///

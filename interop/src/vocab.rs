@@ -39,6 +39,18 @@ pub fn dug(name: &str) -> Option<&'static Dug> {
     dugs().iter().find(|d| d.name.eq_ignore_ascii_case(name))
 }
 
+/// The modules of the Cartella Sociale the programme lists (PON Metro
+/// MI1.1.1.e), as (code, Italian label). Every prestazione belongs to one.
+pub const SOCIAL_MODULES: &[(&str, &str)] = &[
+    ("segretariato_sociale", "Segretariato sociale"),
+    ("sostegno_reddito", "Contributi di sostegno al reddito"),
+    ("accoglienza_stranieri", "Accoglienza stranieri"),
+    ("inclusione_attiva", "Inclusione attiva"),
+    ("assistenza_domiciliare", "Assistenza domiciliare"),
+    ("servizi_residenziali", "Servizi residenziali"),
+    ("minori_famiglie", "Minori e famiglie"),
+];
+
 /// The allowed codes of a vocabulary, as strings, in a stable order.
 pub fn codes(v: Vocabulary) -> Vec<String> {
     match v {
@@ -57,6 +69,7 @@ pub fn codes(v: Vocabulary) -> Vec<String> {
             c
         }
         Vocabulary::Dug => dugs().iter().map(|d| d.name.clone()).collect(),
+        Vocabulary::SocialModule => SOCIAL_MODULES.iter().map(|(c, _)| c.to_string()).collect(),
     }
 }
 
@@ -67,6 +80,7 @@ pub fn contains(v: Vocabulary, value: &str) -> bool {
         Vocabulary::ParentalRelationship => refdata::relazione_parentela(value).is_some(),
         Vocabulary::MaritalStatus => refdata::stato_civile(value).is_some(),
         Vocabulary::Dug => dug(value).is_some(),
+        Vocabulary::SocialModule => SOCIAL_MODULES.iter().any(|(c, _)| *c == value),
     }
 }
 
@@ -95,5 +109,8 @@ mod tests {
         assert!(!contains(Vocabulary::ParentalRelationship, "27"));
         assert!(contains(Vocabulary::MaritalStatus, "2"));
         assert!(!contains(Vocabulary::MaritalStatus, "5"));
+        assert!(contains(Vocabulary::SocialModule, "assistenza_domiciliare"));
+        assert!(!contains(Vocabulary::SocialModule, "Assistenza domiciliare"));
+        assert_eq!(codes(Vocabulary::SocialModule).len(), 7);
     }
 }

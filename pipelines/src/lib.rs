@@ -3,9 +3,12 @@
 
 pub mod anagrafe;
 pub mod config;
+pub mod mapping;
+pub mod pipeline;
 pub mod progress;
 pub mod quarantine;
 pub mod runner;
 pub mod sample;
 pub mod schedule;
+pub mod sociale;
 pub mod store;

@@ -1,8 +1,8 @@
 //! Running a job: select comuni, process them (in parallel, bounded), and
 //! record everything in the catalog.
 
-use crate::anagrafe::{self, process_comune, ComuneOutcome, ComuneStatus, Options};
 use crate::config::{ConfigError, Settings, SourceDefinition};
+use crate::pipeline::{ComuneOutcome, ComuneStatus, Options, SourceOutcome};
 use crate::progress::Progress;
 use crate::schedule::CancelToken;
 use metrodati_catalog::{
@@ -27,6 +27,42 @@ pub enum RunError {
     Archive { path: PathBuf, message: String },
     #[error("unknown pipeline `{0}`")]
     UnknownPipeline(String),
+}
+
+/// A pipeline the runner can run: the tables it maintains and how it
+/// processes one comune. Everything else (selection of comuni, parallel
+/// workers, fingerprints, catalog accounting, quarantine summary,
+/// cancellation) is the same for all.
+#[derive(Clone, Copy)]
+pub struct Pipeline {
+    /// Name in jobs.toml and the catalog (fingerprint keys are `<name>/<istat>`).
+    pub name: &'static str,
+    /// Store tables (datasets `interop.<table>`) it writes.
+    pub tables: &'static [&'static str],
+    /// Whether it checks birthplaces against the ANPR archive (loaded only then).
+    pub uses_archive: bool,
+    pub process: fn(&SourceDefinition, &Options<'_>) -> ComuneOutcome,
+}
+
+/// Every pipeline, by name.
+pub const PIPELINES: &[Pipeline] = &[
+    Pipeline {
+        name: crate::anagrafe::PIPELINE,
+        tables: &crate::anagrafe::TABLES,
+        uses_archive: true,
+        process: crate::anagrafe::process_comune,
+    },
+    Pipeline {
+        name: crate::sociale::PIPELINE,
+        tables: &crate::sociale::TABLES,
+        uses_archive: false,
+        process: crate::sociale::process_comune,
+    },
+];
+
+/// The pipeline with this name.
+pub fn pipeline(name: &str) -> Option<&'static Pipeline> {
+    PIPELINES.iter().find(|p| p.name == name)
 }
 
 /// Default for [`RunRequest::max_rejected_share`]: a comune with more than
@@ -131,9 +167,9 @@ impl RunReport {
     }
 }
 
-/// Datasets the anagrafe pipeline maintains.
-fn register_datasets(catalog: &Catalog) -> Result<(), RunError> {
-    for name in anagrafe::TABLES {
+/// Datasets a pipeline maintains.
+fn register_datasets(catalog: &Catalog, pipeline: &Pipeline) -> Result<(), RunError> {
+    for name in pipeline.tables {
         let e = schema::entity(name).ok_or_else(|| RunError::Config(format!("entity {name} missing")))?;
         catalog.register_dataset(&DatasetInfo {
             name: format!("interop.{name}"),
@@ -146,24 +182,22 @@ fn register_datasets(catalog: &Catalog) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Runs the anagrafe pipeline for the requested comuni.
+/// Runs the request's pipeline for the requested comuni.
 pub fn run(
     settings: &Settings,
     catalog: &mut Catalog,
     req: &RunRequest,
     progress: &dyn Progress,
 ) -> Result<RunReport, RunError> {
-    if req.pipeline != anagrafe::PIPELINE {
-        return Err(RunError::UnknownPipeline(req.pipeline.clone()));
-    }
+    let pipeline = pipeline(&req.pipeline).ok_or_else(|| RunError::UnknownPipeline(req.pipeline.clone()))?;
     let (defs, config_errors) = SourceDefinition::load_dir(&settings.sources_dir);
-    let archive = match settings.anpr_archive_present() {
+    let archive = match settings.anpr_archive_present().filter(|_| pipeline.uses_archive) {
         Some(p) => Some(ComuniArchive::load(p).map_err(|e| RunError::Archive {
             path: p.to_path_buf(),
             message: e.to_string(),
         })?),
         None => {
-            if let Some(p) = &settings.anpr_archive {
+            if let Some(p) = settings.anpr_archive.as_ref().filter(|_| pipeline.uses_archive) {
                 tracing::warn!(path = %p.display(), "ANPR archive not found: birthplace codes are checked for format only");
             }
             None
@@ -171,9 +205,10 @@ pub fn run(
     };
     let archive_id = settings
         .anpr_archive_present()
+        .filter(|_| pipeline.uses_archive)
         .and_then(|p| crate::store::file_sha256(p).ok());
 
-    register_datasets(catalog)?;
+    register_datasets(catalog, pipeline)?;
     let run = match req.run {
         Some(run) => run,
         None => catalog.start_run_with(&NewRun {
@@ -188,6 +223,7 @@ pub fn run(
     };
     // From here on the run is recorded: any error finishes it as failed.
     match execute(
+        pipeline,
         settings,
         catalog,
         req,
@@ -208,6 +244,7 @@ pub fn run(
 
 #[allow(clippy::too_many_arguments)]
 fn execute(
+    pipeline: &Pipeline,
     settings: &Settings,
     catalog: &mut Catalog,
     req: &RunRequest,
@@ -229,7 +266,7 @@ fn execute(
     for c in &req.comuni {
         match by_istat.remove(c.as_str()) {
             Some(d) => {
-                let key = format!("anagrafe/{c}");
+                let key = format!("{}/{c}", pipeline.name);
                 queue.push_back((d, catalog.fingerprint(&key)?));
             }
             None => missing.push(c.clone()),
@@ -272,7 +309,7 @@ fn execute(
                 };
                 // A bug must not take the whole run down: the comune fails, the others go on.
                 let outcome =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_comune(def, &opts)))
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (pipeline.process)(def, &opts)))
                         .unwrap_or_else(|panic| {
                             let what = panic
                                 .downcast_ref::<&str>()
@@ -303,7 +340,7 @@ fn execute(
                 status_word(&outcome.status),
                 rows.0.load(Ordering::Relaxed)
             ));
-            match record(catalog, run, &outcome) {
+            match record(catalog, run, pipeline, &outcome) {
                 Ok(r) => reports.push(r),
                 Err(e) => catalog_error = Some(e),
             }
@@ -458,6 +495,7 @@ fn name_of(istat: &str) -> String {
 fn record(
     catalog: &mut Catalog,
     run: RunId,
+    pipeline: &Pipeline,
     o: &ComuneOutcome,
 ) -> Result<ComuneReport, metrodati_catalog::CatalogError> {
     catalog.transaction(|cat| {
@@ -528,10 +566,10 @@ fn record(
                 }
             }
             if let Some(fp) = &o.fingerprint {
-                cat.set_fingerprint(&format!("anagrafe/{}", o.istat), fp, run)?;
+                cat.set_fingerprint(&format!("{}/{}", pipeline.name, o.istat), fp, run)?;
             }
         }
-        let sum = |f: fn(&crate::anagrafe::SourceOutcome) -> u64| -> u64 {
+        let sum = |f: fn(&SourceOutcome) -> u64| -> u64 {
             if o.status == ComuneStatus::Unchanged {
                 0
             } else {
@@ -558,4 +596,21 @@ fn record(
                 .collect(),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_configurable_pipeline_can_run() {
+        for name in crate::config::jobs::PIPELINES {
+            let p = pipeline(name)
+                .unwrap_or_else(|| panic!("jobs.toml accepts `{name}` but the runner cannot run it"));
+            for t in p.tables {
+                assert!(schema::entity(t).is_some(), "{name}: table {t}");
+            }
+        }
+        assert_eq!(PIPELINES.len(), crate::config::jobs::PIPELINES.len());
+    }
 }

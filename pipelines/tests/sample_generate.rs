@@ -121,16 +121,27 @@ fn sample_previous_sample_is_replaced() {
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("export_residenti_old.csv"), "stale").unwrap();
     std::fs::write(folder.join("other.txt"), "stale").unwrap();
+    let social = dir.path().join("sample/sociale").join(CORSICO);
+    std::fs::create_dir_all(&social).unwrap();
+    std::fs::write(social.join("contributi_economici_old.xlsx"), "stale").unwrap();
     let first = run(&defs, dir.path(), &opts(0.01, &[CORSICO]));
     let second = run(&defs, dir.path(), &opts(0.005, &[CORSICO]));
     assert!(second.persons < first.persons);
     let files: Vec<PathBuf> = snapshot(dir.path()).into_keys().collect();
-    assert_eq!(
-        files,
-        vec![PathBuf::from(
-            "sample/anagrafe/015093/export_residenti_20251231.csv"
-        )]
-    );
+    // Corsico's Cartella Sociale exports one workbook per area (cartella B).
+    let mut expected = vec![PathBuf::from(
+        "sample/anagrafe/015093/export_residenti_20251231.csv",
+    )];
+    for f in [
+        "assistenza_domiciliare",
+        "contributi_economici",
+        "interventi",
+        "minori_sinba",
+        "valutazioni_sina",
+    ] {
+        expected.push(PathBuf::from(format!("sample/sociale/015093/{f}_20251231.xlsx")));
+    }
+    assert_eq!(files, expected);
 }
 
 #[test]
@@ -160,6 +171,15 @@ fn sample_all_comuni_at_default_scale() {
         );
     }
     assert_eq!(all.defects.len(), DEFECT_KINDS.len());
+    // The Cartella Sociale exports: every social worker's mistake occurs.
+    assert!(all.sociale_rows > 1000, "{}", all.sociale_rows);
+    for (k, _) in sample::sociale::DEFECTS.iter().chain(sample::sociale::REPAIRED) {
+        assert!(
+            all.sociale_defects[k] > 0,
+            "no `{k}` mistake at default scale: {:?}",
+            all.sociale_defects
+        );
+    }
     assert!(all.defects[defects::RAGGED_ROW] >= 1);
     let boms = all
         .files

@@ -222,8 +222,22 @@ fn the_repository_jobs_file_is_valid_and_schedules_anagrafe_nightly_in_rome() {
     );
     // Only pipelines that exist are scheduled.
     for name in f.names() {
-        assert_eq!(f.job(name).unwrap().pipeline.get_ref(), "anagrafe", "{name}");
+        let pipeline = f.job(name).unwrap().pipeline.get_ref();
+        assert!(
+            metrodati_pipelines::config::jobs::PIPELINES.contains(&pipeline.as_str()),
+            "{name}: {pipeline}"
+        );
     }
+    // The Cartella Sociale exports are ingested monthly, in Rome time.
+    let s = f.job("sociale").expect("job sociale");
+    assert_eq!(s.pipeline.get_ref(), "sociale");
+    let cron = s.cron.as_ref().expect("sociale is scheduled");
+    assert_eq!(cron.timezone().name(), "Europe/Rome");
+    let t = cron.next_fire("2026-06-10T00:00:00Z".parse().unwrap()).unwrap();
+    assert_eq!(
+        t.with_timezone(&cron.timezone()).format("%d %H:%M").to_string(),
+        "01 05:00"
+    );
 }
 
 /// The commented-out SIUSS, pagoPA and open-data jobs are valid as soon as

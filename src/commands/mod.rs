@@ -7,6 +7,7 @@ pub mod runs;
 pub mod sample;
 pub mod schedule;
 pub mod schema;
+pub mod serve;
 
 use anyhow::Context as _;
 use metrodati_catalog::Catalog;

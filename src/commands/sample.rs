@@ -66,5 +66,17 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
         let defects: Vec<String> = summary.defects.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("injected defects: {}", defects.join(", "));
     }
+    if summary.sociale_rows > 0 {
+        let mistakes: Vec<String> = summary
+            .sociale_defects
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        println!(
+            "cartelle sociali: {} rows; injected mistakes: {}",
+            summary.sociale_rows,
+            mistakes.join(", ")
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

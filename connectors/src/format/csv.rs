@@ -1,25 +1,35 @@
 //! Delimited text (CSV) reader.
 //!
 //! Streaming: the file is transcoded to UTF-8 on the fly (see
-//! [`crate::encoding`]) and parsed record by record with the `csv` crate; only
-//! a prefix of [`PEEK_BYTES`] is buffered to detect the delimiter and the
-//! header line.
+//! [`crate::encoding`]) and parsed line by line with `csv_core` (the parser
+//! of the `csv` crate); only a prefix of [`PEEK_BYTES`] is buffered to detect
+//! the delimiter and the header line.
 //!
 //! Line numbers are physical 1-based lines where each record starts, counting
 //! blank lines and the lines inside quoted multi-line fields. Records end at
 //! `\n`; the `\r` of a CRLF ending is removed from the last field (files using
 //! bare `\r` line endings are not supported).
+//!
+//! Stray quotes: a `"` at the start of a field opens a quoted field that may
+//! span lines. When such a field is still open at the end of the file, or
+//! after [`MAX_QUOTED_LINES`] lines or [`MAX_QUOTED_BYTES`] bytes, or when the
+//! lines it joined make a record with the wrong number of fields (a second
+//! stray quote closed it), the line that opened it is rejected with code
+//! `unterminated_quote` ([`UNTERMINATED_QUOTE_MESSAGE`]) and the lines after
+//! it are read again as ordinary lines: every physical line still ends up in
+//! exactly one row or rejected row (blank lines in none).
 
-use std::io::Read;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
 
-use csv::ByteRecord;
+use csv_core::ReadRecordResult;
 
 use crate::encoding::{decoding_reader, read_up_to};
 use crate::error::ConnectorError;
 use crate::location::SourceObject;
 use crate::row::{
     clean_header, expected_lower, header_score, is_blank, ragged_message, RawRow, RejectedRow, RowItem,
-    RowReader, CODE_RAGGED_ROW,
+    RowReader, CODE_RAGGED_ROW, CODE_UNTERMINATED_QUOTE,
 };
 use crate::spec::{FormatSpec, HeaderRow};
 
@@ -71,30 +81,36 @@ pub fn open(
         })?;
 
     let stream: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(prefix).chain(decoded));
-    let mut records = LineRecords::new(stream, detected.delimiter, quote);
+    let mut records = LineRecords::new(BufReader::new(stream), detected.delimiter, quote);
     let header = loop {
-        match records.next_record() {
-            Err(e) => {
-                return Err(ConnectorError::Csv {
-                    url,
-                    line: None,
-                    message: e.to_string(),
-                })
-            }
+        let (line, fields) = match records.next_record() {
+            Err(e) => return Err(ConnectorError::io_at(url, e)),
             Ok(None) => {
                 return Err(ConnectorError::HeaderNotFound {
                     url,
                     message: format!("the file ends before line {}", detected.header_line),
                 })
             }
-            Ok(Some(r)) if r.line < detected.header_line => continue,
-            Ok(Some(r)) if r.line == detected.header_line => break r.fields,
-            Ok(Some(r)) => {
+            Ok(Some(Parsed::Record(r))) => (r.line, Some(r.fields)),
+            Ok(Some(Parsed::Unterminated { line, .. })) => (line, None),
+        };
+        if line < detected.header_line {
+            continue;
+        }
+        match fields {
+            Some(fields) if line == detected.header_line => break fields,
+            None if line == detected.header_line => {
+                return Err(ConnectorError::HeaderNotFound {
+                    url,
+                    message: format!("line {line} opens a quoted field that is never closed"),
+                })
+            }
+            _ => {
                 return Err(ConnectorError::HeaderNotFound {
                     url,
                     message: format!(
-                        "no record starts at line {} (next record at line {})",
-                        detected.header_line, r.line
+                        "no record starts at line {} (next record at line {line})",
+                        detected.header_line
                     ),
                 })
             }
@@ -150,7 +166,10 @@ fn prefix_records(
     let mut reached_end = false;
     loop {
         match recs.next_record() {
-            Ok(Some(r)) => {
+            // The quote may close after the prefix: stop before it.
+            Ok(Some(Parsed::Unterminated { at_end: true, .. })) if !eof => break,
+            Ok(Some(Parsed::Unterminated { .. })) => continue,
+            Ok(Some(Parsed::Record(r))) => {
                 if r.line > until_line {
                     break;
                 }
@@ -255,123 +274,254 @@ fn detect(
     }
 }
 
-/// One CSV record and the physical line where it starts.
-#[derive(Debug)]
+/// A quoted field still open after this many physical lines is taken for a
+/// stray quote (see the [module documentation](self)).
+pub const MAX_QUOTED_LINES: usize = 1000;
+
+/// A quoted field still open after this many bytes past the line where it
+/// started is taken for a stray quote (see the [module documentation](self)).
+pub const MAX_QUOTED_BYTES: usize = 1024 * 1024;
+
+/// One CSV record, the physical line where it starts and how many physical
+/// lines it spans.
+#[derive(Debug, PartialEq)]
 struct Record {
     line: u64,
+    lines: usize,
     fields: Vec<String>,
 }
 
-/// A reader that remembers the last byte it returned (to know whether the
-/// input ends with a newline).
-struct LastByte<R> {
-    inner: R,
-    last: Option<u8>,
+/// What [`LineRecords`] yields.
+#[derive(Debug, PartialEq)]
+enum Parsed {
+    /// A record.
+    Record(Record),
+    /// A physical line opening a quoted field that does not close (see
+    /// [`LineRecords`]); the lines after it are parsed again. `at_end` tells
+    /// whether the input ended with the field still open (rather than the
+    /// field growing past the limits).
+    Unterminated { line: u64, text: String, at_end: bool },
 }
 
-impl<R: Read> Read for LastByte<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            self.last = buf.get(n - 1).copied();
-        }
-        Ok(n)
+/// One physical line: its 1-based number and its bytes, `\n` included.
+#[derive(Debug)]
+struct PhysLine {
+    line: u64,
+    bytes: Vec<u8>,
+}
+
+impl PhysLine {
+    /// The line without its `\n` or `\r\n`.
+    fn text(&self) -> String {
+        let b = self.bytes.strip_suffix(b"\n").unwrap_or(&self.bytes);
+        let b = b.strip_suffix(b"\r").unwrap_or(b);
+        String::from_utf8_lossy(b).into_owned()
     }
 }
 
-/// CSV records with exact starting line numbers.
+/// CSV records with exact starting line numbers, robust to stray quotes.
 ///
-/// The `csv` crate reports the line count *after* each record; the start is
-/// derived from it by subtracting the newlines inside the record and its
-/// terminating newline. Whether the last record was terminated is known from
-/// the last byte of the input; for the others from the record that follows
-/// (one record of look-ahead).
-struct LineRecords<R: Read> {
-    rdr: csv::Reader<LastByte<R>>,
-    pending: Option<(ByteRecord, u64)>,
-    started: bool,
-    deferred: Option<csv::Error>,
+/// The input is read one physical line at a time and fed to `csv_core`,
+/// which tells whether the record ends with the line or goes on inside a
+/// quoted field; line numbers are counted here, not derived afterwards.
+/// Physically empty lines between records are skipped (like `csv` does); a
+/// line holding only `\r` is a record of one empty field.
+///
+/// A quoted field that is still open at the end of the input, or after
+/// [`MAX_QUOTED_LINES`] lines, or after [`MAX_QUOTED_BYTES`] bytes past its
+/// first line, is taken for a stray quote: its first line is returned as
+/// [`Parsed::Unterminated`] and the following lines (kept, so at most those
+/// limits) are parsed again from a fresh state. At most the lines of one
+/// record are held in memory.
+struct LineRecords<R: BufRead> {
+    input: R,
+    parser: csv_core::Reader,
+    /// Lines to parse again before reading more input.
+    replay: VecDeque<PhysLine>,
+    /// The number of the last line read from `input`.
+    read_lines: u64,
+    input_done: bool,
+    /// The lines of the last record, when it spans several.
+    last: Vec<PhysLine>,
+    /// The record being parsed: field bytes and field end offsets.
+    out: Vec<u8>,
+    out_len: usize,
+    ends: Vec<usize>,
+    nends: usize,
 }
 
-impl<R: Read> LineRecords<R> {
-    fn new(r: R, delimiter: u8, quote: u8) -> Self {
-        let rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
+impl<R: BufRead> LineRecords<R> {
+    fn new(input: R, delimiter: u8, quote: u8) -> Self {
+        let parser = csv_core::ReaderBuilder::new()
             .delimiter(delimiter)
             .quote(quote)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(LastByte { inner: r, last: None });
+            .terminator(csv_core::Terminator::Any(b'\n'))
+            .build();
         LineRecords {
-            rdr,
-            pending: None,
-            started: false,
-            deferred: None,
+            input,
+            parser,
+            replay: VecDeque::new(),
+            read_lines: 0,
+            input_done: false,
+            last: Vec::new(),
+            out: Vec::new(),
+            out_len: 0,
+            ends: Vec::new(),
+            nends: 0,
         }
     }
 
-    fn read_one(&mut self) -> Result<Option<(ByteRecord, u64)>, csv::Error> {
-        let mut rec = ByteRecord::new();
-        if self.rdr.read_byte_record(&mut rec)? {
-            Ok(Some((rec, self.rdr.position().line())))
-        } else {
-            Ok(None)
+    fn next_line(&mut self) -> std::io::Result<Option<PhysLine>> {
+        if let Some(l) = self.replay.pop_front() {
+            return Ok(Some(l));
         }
-    }
-
-    fn next_record(&mut self) -> Result<Option<Record>, csv::Error> {
-        if let Some(e) = self.deferred.take() {
-            return Err(e);
-        }
-        if !self.started {
-            self.started = true;
-            self.pending = self.read_one()?;
-        }
-        let Some((current, after)) = self.pending.take() else {
+        if self.input_done {
             return Ok(None);
-        };
-        let terminated = match self.read_one() {
-            Ok(Some(next)) => {
-                self.pending = Some(next);
-                true
-            }
-            Ok(None) => self.rdr.get_ref().last == Some(b'\n'),
-            Err(e) => {
-                self.deferred = Some(e);
-                true
-            }
-        };
-        let inner_newlines = current.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
-        let line = after
-            .saturating_sub(inner_newlines)
-            .saturating_sub(u64::from(terminated))
-            .max(1);
-        Ok(Some(Record {
-            line,
-            fields: fields_of(&current),
+        }
+        let mut bytes = Vec::new();
+        if self.input.read_until(b'\n', &mut bytes)? == 0 {
+            self.input_done = true;
+            return Ok(None);
+        }
+        self.read_lines += 1;
+        Ok(Some(PhysLine {
+            line: self.read_lines,
+            bytes,
         }))
     }
+
+    /// Feeds bytes to the parser: `Record` when a record ends with them,
+    /// otherwise `InputEmpty`.
+    fn feed(&mut self, mut input: &[u8]) -> ReadRecordResult {
+        loop {
+            if self.out_len == self.out.len() {
+                self.out.resize((self.out.len() * 2).max(1024), 0);
+            }
+            if self.nends == self.ends.len() {
+                self.ends.resize((self.ends.len() * 2).max(32), 0);
+            }
+            let (res, nin, nout, nend) =
+                self.parser
+                    .read_record(input, &mut self.out[self.out_len..], &mut self.ends[self.nends..]);
+            input = &input[nin..];
+            self.out_len += nout;
+            self.nends += nend;
+            match res {
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn next_record(&mut self) -> std::io::Result<Option<Parsed>> {
+        self.last.clear();
+        let mut pending: Vec<PhysLine> = Vec::new();
+        let mut continued_bytes = 0usize;
+        loop {
+            let Some(pl) = self.next_line()? else {
+                if pending.is_empty() {
+                    return Ok(None);
+                }
+                // A last line without a newline: ending it with one gives
+                // the same record, unless a quoted field is still open.
+                return Ok(Some(match self.feed(b"\n") {
+                    ReadRecordResult::Record => self.finish(pending),
+                    _ => self.unterminated(pending, true),
+                }));
+            };
+            if pending.is_empty() && pl.bytes == b"\n" {
+                continue;
+            }
+            let res = self.feed(&pl.bytes);
+            if !pending.is_empty() {
+                continued_bytes = continued_bytes.saturating_add(pl.bytes.len());
+            }
+            pending.push(pl);
+            if res == ReadRecordResult::Record {
+                return Ok(Some(self.finish(pending)));
+            }
+            if pending.len() > MAX_QUOTED_LINES || continued_bytes > MAX_QUOTED_BYTES {
+                return Ok(Some(self.unterminated(pending, false)));
+            }
+        }
+    }
+
+    fn finish(&mut self, pending: Vec<PhysLine>) -> Parsed {
+        let n = self.nends;
+        let mut fields = Vec::with_capacity(n);
+        let mut start = 0;
+        for (i, &end) in self.ends[..n].iter().enumerate() {
+            let mut f = &self.out[start..end];
+            if i + 1 == n {
+                // the `\r` of a CRLF ending
+                f = f.strip_suffix(b"\r").unwrap_or(f);
+            }
+            fields.push(String::from_utf8_lossy(f).into_owned());
+            start = end;
+        }
+        self.out_len = 0;
+        self.nends = 0;
+        let record = Record {
+            line: pending[0].line,
+            lines: pending.len(),
+            fields,
+        };
+        if pending.len() > 1 {
+            self.last = pending;
+        }
+        Parsed::Record(record)
+    }
+
+    /// Gives up the pending record: its first line is returned, the others
+    /// will be parsed again.
+    fn unterminated(&mut self, pending: Vec<PhysLine>, at_end: bool) -> Parsed {
+        self.parser.reset();
+        self.out_len = 0;
+        self.nends = 0;
+        let mut lines = pending.into_iter();
+        let first = lines.next().expect("a pending record has a line");
+        for l in lines.rev() {
+            self.replay.push_front(l);
+        }
+        Parsed::Unterminated {
+            line: first.line,
+            text: first.text(),
+            at_end,
+        }
+    }
+
+    /// When the last record spans several lines, takes it back: the lines
+    /// after its first will be parsed again, and its first line is returned.
+    fn split_last(&mut self) -> Option<(u64, String)> {
+        if self.last.len() < 2 {
+            return None;
+        }
+        let mut lines = std::mem::take(&mut self.last).into_iter();
+        let first = lines.next()?;
+        for l in lines.rev() {
+            self.replay.push_front(l);
+        }
+        Some((first.line, first.text()))
+    }
 }
 
-/// The fields of a record as strings, without the `\r` of a CRLF ending.
-fn fields_of(rec: &ByteRecord) -> Vec<String> {
-    let n = rec.len();
-    rec.iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let f = if i + 1 == n {
-                f.strip_suffix(b"\r").unwrap_or(f)
-            } else {
-                f
-            };
-            String::from_utf8_lossy(f).into_owned()
-        })
-        .collect()
+/// The rejection of a line whose quoted field does not close.
+fn unterminated_row(line: u64, text: String) -> RowItem {
+    RowItem::Rejected(RejectedRow {
+        line,
+        column: None,
+        value: text,
+        code: CODE_UNTERMINATED_QUOTE,
+        message_it: UNTERMINATED_QUOTE_MESSAGE.to_string(),
+    })
 }
+
+/// The Italian message of [`CODE_UNTERMINATED_QUOTE`].
+pub const UNTERMINATED_QUOTE_MESSAGE: &str = "Virgolette non chiuse: la riga non può essere letta";
 
 struct CsvRowReader {
     url: String,
-    records: LineRecords<Box<dyn Read + Send>>,
+    records: LineRecords<BufReader<Box<dyn Read + Send>>>,
     header: Vec<String>,
     encoding: &'static str,
     delimiter: char,
@@ -387,24 +537,30 @@ impl Iterator for CsvRowReader {
         }
         loop {
             let rec = match self.records.next_record() {
-                Ok(Some(r)) => r,
+                Ok(Some(Parsed::Record(r))) => r,
+                Ok(Some(Parsed::Unterminated { line, text, .. })) => {
+                    return Some(Ok(unterminated_row(line, text)));
+                }
                 Ok(None) => {
                     self.done = true;
                     return None;
                 }
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(ConnectorError::Csv {
-                        url: self.url.clone(),
-                        line: e.position().map(|p| p.line()),
-                        message: e.to_string(),
-                    }));
+                    return Some(Err(ConnectorError::io_at(&self.url, e)));
                 }
             };
             if is_blank(rec.fields.iter().map(String::as_str)) {
                 continue;
             }
             if rec.fields.len() != self.header.len() {
+                // Several lines making a ragged record: a stray quote closed
+                // by another one further down. Read those lines again.
+                if rec.lines > 1 {
+                    if let Some((line, text)) = self.records.split_last() {
+                        return Some(Ok(unterminated_row(line, text)));
+                    }
+                }
                 let mut sep = [0u8; 4];
                 let sep = self.delimiter.encode_utf8(&mut sep);
                 return Some(Ok(RowItem::Rejected(RejectedRow {
@@ -446,13 +602,167 @@ impl RowReader for CsvRowReader {
 mod tests {
     use super::*;
 
-    fn lines(data: &str) -> Vec<(u64, Vec<String>)> {
+    fn parsed(data: &str) -> Vec<Parsed> {
         let mut r = LineRecords::new(data.as_bytes(), b',', b'"');
         let mut out = Vec::new();
-        while let Some(rec) = r.next_record().unwrap() {
-            out.push((rec.line, rec.fields));
+        while let Some(p) = r.next_record().unwrap() {
+            out.push(p);
         }
         out
+    }
+
+    fn lines(data: &str) -> Vec<(u64, Vec<String>)> {
+        parsed(data)
+            .into_iter()
+            .map(|p| match p {
+                Parsed::Record(r) => (r.line, r.fields),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    fn rec(line: u64, lines: usize, fields: &[&str]) -> Parsed {
+        Parsed::Record(Record {
+            line,
+            lines,
+            fields: s(fields),
+        })
+    }
+
+    fn open_quote(line: u64, text: &str, at_end: bool) -> Parsed {
+        Parsed::Unterminated {
+            line,
+            text: text.into(),
+            at_end,
+        }
+    }
+
+    #[test]
+    fn a_quote_open_at_the_end_rejects_its_line_only() {
+        // The reproduction: the final newline was counted twice, and every
+        // line after the stray quote was swallowed into one field.
+        assert_eq!(
+            parsed("h,k\na,b\nc,\"d\ne,f\ng,h\n"),
+            vec![
+                rec(1, 1, &["h", "k"]),
+                rec(2, 1, &["a", "b"]),
+                open_quote(3, "c,\"d", true),
+                rec(4, 1, &["e", "f"]),
+                rec(5, 1, &["g", "h"]),
+            ]
+        );
+        // CRLF and no final newline.
+        assert_eq!(
+            parsed("h,k\r\n\"a,b\r\nc,d\r\ng,h"),
+            vec![
+                rec(1, 1, &["h", "k"]),
+                open_quote(2, "\"a,b", true),
+                rec(3, 1, &["c", "d"]),
+                rec(4, 1, &["g", "h"]),
+            ]
+        );
+        // `""` inside the open field is an escaped quote: it stays open to
+        // the end; read again from line 3, line 4's `""` is two literal quotes.
+        assert_eq!(
+            parsed("h,k\n\"a,b\nc,d\ne,f\"\"\nh,i\n"),
+            vec![
+                rec(1, 1, &["h", "k"]),
+                open_quote(2, "\"a,b", true),
+                rec(3, 1, &["c", "d"]),
+                rec(4, 1, &["e", "f\"\""]),
+                rec(5, 1, &["h", "i"]),
+            ]
+        );
+        // A quote closed by a later stray one makes one record at this level
+        // (the row reader takes it back when its width is wrong); a third
+        // stray quote then runs to the end.
+        assert_eq!(
+            parsed("h,k\n\"a,b\nc,d\ne,f\"g\n\"x\ny,z\n"),
+            vec![
+                rec(1, 1, &["h", "k"]),
+                rec(2, 3, &["a,b\nc,d\ne,fg"]),
+                open_quote(5, "\"x", true),
+                rec(6, 1, &["y", "z"]),
+            ]
+        );
+        // On the last line.
+        assert_eq!(
+            parsed("h\n\"x\n"),
+            vec![rec(1, 1, &["h"]), open_quote(2, "\"x", true)]
+        );
+        // Also on a last line without newline.
+        assert_eq!(
+            parsed("h,k\na,\"b"),
+            vec![rec(1, 1, &["h", "k"]), open_quote(2, "a,\"b", true)]
+        );
+        // But a quote closed on that line is fine, even after blank lines.
+        assert_eq!(
+            parsed("h,k\na,\"b\n\nc\""),
+            vec![rec(1, 1, &["h", "k"]), rec(2, 3, &["a", "b\n\nc"])]
+        );
+        assert_eq!(
+            parsed("h,k\na,\"b\"\"\""),
+            vec![rec(1, 1, &["h", "k"]), rec(2, 1, &["a", "b\""])]
+        );
+    }
+
+    #[test]
+    fn a_quote_open_for_too_long_is_given_up() {
+        // Closed, but only after MAX_QUOTED_LINES lines: taken for a stray quote.
+        let mut text = String::from("h,k\n1,\"a\n");
+        for i in 0..MAX_QUOTED_LINES + 5 {
+            text.push_str(&format!("{i},x\n"));
+        }
+        text.push_str("z\",9\nlast,1\n");
+        let got = parsed(&text);
+        assert_eq!(got.len(), 1 + 1 + MAX_QUOTED_LINES + 5 + 2);
+        assert_eq!(got[1], open_quote(2, "1,\"a", false));
+        assert_eq!(got[2], rec(3, 1, &["0", "x"]));
+        assert_eq!(
+            got[MAX_QUOTED_LINES + 7],
+            rec(MAX_QUOTED_LINES as u64 + 8, 1, &["z\"", "9"])
+        );
+        assert_eq!(
+            *got.last().unwrap(),
+            rec(MAX_QUOTED_LINES as u64 + 9, 1, &["last", "1"])
+        );
+
+        // Within the limit it is one record, as the csv format says.
+        let text = format!("h,k\n1,\"a\n{}\",9\n", "b\n".repeat(MAX_QUOTED_LINES - 2));
+        let got = parsed(&text);
+        assert_eq!(got.len(), 2);
+        assert!(matches!(&got[1], Parsed::Record(r) if r.line == 2 && r.lines == MAX_QUOTED_LINES));
+
+        // Bytes: two long lines after the quote.
+        let long = "y".repeat(MAX_QUOTED_BYTES / 2 + 10);
+        let text = format!("h,k\n1,\"a\n2,{long}\n3,{long}\n4\",5\n");
+        let got = parsed(&text);
+        assert_eq!(got[1], open_quote(2, "1,\"a", false));
+        assert!(matches!(&got[2], Parsed::Record(r) if r.line == 3 && r.fields[0] == "2"));
+        assert!(matches!(&got[3], Parsed::Record(r) if r.line == 4 && r.fields[0] == "3"));
+        assert_eq!(got[4], rec(5, 1, &["4\"", "5"]));
+    }
+
+    #[test]
+    fn a_multiline_record_can_be_taken_back() {
+        let mut r = LineRecords::new(&b"h,k\n1,\"a\n2,b\n3,c\"d\n4,e\n"[..], b',', b'"');
+        assert_eq!(r.next_record().unwrap(), Some(rec(1, 1, &["h", "k"])));
+        assert_eq!(r.split_last(), None, "a one-line record stays");
+        assert_eq!(r.next_record().unwrap(), Some(rec(2, 3, &["1", "a\n2,b\n3,cd"])));
+        assert_eq!(r.split_last(), Some((2, "1,\"a".to_string())));
+        assert_eq!(r.next_record().unwrap(), Some(rec(3, 1, &["2", "b"])));
+        assert_eq!(r.next_record().unwrap(), Some(rec(4, 1, &["3", "c\"d"])));
+        assert_eq!(r.next_record().unwrap(), Some(rec(5, 1, &["4", "e"])));
+        assert_eq!(r.next_record().unwrap(), None);
+    }
+
+    #[test]
+    fn long_records_grow_the_buffers() {
+        let fields: Vec<String> = (0..100).map(|i| "v".repeat(i * 50)).collect();
+        let text = format!("{}\n{}", fields.join(","), fields.join(","));
+        let got = lines(&text);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], (2, fields));
     }
 
     fn s(v: &[&str]) -> Vec<String> {

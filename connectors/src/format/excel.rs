@@ -14,7 +14,10 @@
 //!     repeated rows and columns for ods; see `sheet_size.rs`) and every
 //!     sheet must fit the budget, the requested one being reported first.
 //!     Trailing empty repeated rows and columns of ods files are not counted.
-//!     The loaded range is checked again after loading.
+//!     A file whose structure cannot be read this way (not a zip with a
+//!     `content.xml`, not a compound file with a `Workbook` stream) is refused
+//!     as a spreadsheet error without calling calamine. The loaded range is
+//!     checked again after loading.
 //! - Cells become text: strings as is, integral floats without `.0`
 //!   (`20100`), other numbers with a `.` decimal point, dates as `YYYY-MM-DD`
 //!   (or `YYYY-MM-DDTHH:MM:SS` when the time is not midnight, `HH:MM:SS` for a
@@ -118,7 +121,8 @@ fn load(spec: &FormatSpec, url: &str, source: Source) -> Result<SheetData, Conne
         }
         Format::Xls => {
             let mut source = source;
-            let sizes = sheet_size::xls_sheets(&mut source).map_err(|e| excel_err(url, format!("cannot open as xls: {e}")))?;
+            let sizes = sheet_size::xls_sheets(&mut source)
+                .map_err(|e| excel_err(url, format!("cannot open as xls: {e}")))?;
             check_sizes(url, &sizes, spec)?;
             rewind(url, &mut source)?;
             let mut wb: Xls<Source> = open_workbook_from_rs(source)
@@ -131,7 +135,8 @@ fn load(spec: &FormatSpec, url: &str, source: Source) -> Result<SheetData, Conne
         }
         Format::Ods => {
             let mut source = source;
-            let sizes = sheet_size::ods_sheets(&mut source).map_err(|e| excel_err(url, format!("cannot open as ods: {e}")))?;
+            let sizes = sheet_size::ods_sheets(&mut source)
+                .map_err(|e| excel_err(url, format!("cannot open as ods: {e}")))?;
             check_sizes(url, &sizes, spec)?;
             rewind(url, &mut source)?;
             let mut wb: Ods<Source> = open_workbook_from_rs(source)

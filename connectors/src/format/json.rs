@@ -151,21 +151,20 @@ pub fn open_array(
 ) -> Result<Box<dyn RowReader>, ConnectorError> {
     let url = object.url().to_string();
     let (decoded, encoding) = decoding_reader(object.open()?, spec.encoding).map_err(|e| relabel(e, &url))?;
-    let elements: Vec<Box<RawValue>> =
-        serde_json::from_reader(BufReader::new(decoded)).map_err(|e| {
-            let message = json_message(&e);
-            ConnectorError::Json {
-                url: url.clone(),
-                line: (e.line() > 0).then_some(e.line() as u64),
-                message: if e.is_data() {
-                    format!("the document must be a JSON array of objects ({message})")
-                } else if e.line() > 0 {
-                    format!("{message} (column {})", e.column())
-                } else {
-                    message
-                },
-            }
-        })?;
+    let elements: Vec<Box<RawValue>> = serde_json::from_reader(BufReader::new(decoded)).map_err(|e| {
+        let message = json_message(&e);
+        ConnectorError::Json {
+            url: url.clone(),
+            line: (e.line() > 0).then_some(e.line() as u64),
+            message: if e.is_data() {
+                format!("the document must be a JSON array of objects ({message})")
+            } else if e.line() > 0 {
+                format!("{message} (column {})", e.column())
+            } else {
+                message
+            },
+        }
+    })?;
 
     let parsed: Vec<Result<Object, String>> = elements
         .iter()

@@ -15,8 +15,8 @@ use std::io::Cursor;
 
 use bytes::Bytes;
 use polars::io::mmap::MmapBytesReader;
-use polars::prelude::*;
 use polars::io::parquet::metadata::FileMetadataRef;
+use polars::prelude::*;
 
 use crate::error::ConnectorError;
 use crate::location::SourceObject;
@@ -255,7 +255,11 @@ mod tests {
         for _ in 0..2 {
             let r = rows.byte_reader().unwrap();
             let seen = r.to_bytes().expect("a Cursor<Bytes> exposes its bytes");
-            assert_eq!(seen.as_ptr(), bytes.as_ptr(), "the slice reader must not copy the file");
+            assert_eq!(
+                seen.as_ptr(),
+                bytes.as_ptr(),
+                "the slice reader must not copy the file"
+            );
             assert_eq!(seen.len(), bytes.len());
         }
         let items: Vec<RawRow> = rows

@@ -97,13 +97,14 @@ fn repeat_attr(e: &BytesStart<'_>, local: &str) -> u64 {
 
 /// Whether a cell holds a value or a formula (see the module documentation).
 fn cell_has_content(e: &BytesStart<'_>) -> bool {
-    e.attributes().with_checks(false).flatten().any(|attr| {
-        match attr.key.local_name().as_ref() {
+    e.attributes()
+        .with_checks(false)
+        .flatten()
+        .any(|attr| match attr.key.local_name().as_ref() {
             "value" | "string-value" | "date-value" | "time-value" | "boolean-value" | "value-type" => true,
             "formula" => !attr.value.is_empty(),
             _ => false,
-        }
-    })
+        })
 }
 
 fn scan_ods_content<R: BufRead>(input: R) -> Result<Vec<SheetSize>, String> {
@@ -126,9 +127,12 @@ fn scan_ods_content<R: BufRead>(input: R) -> Result<Vec<SheetSize>, String> {
     let mut in_cell: Option<usize> = None;
 
     loop {
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| format!("content.xml is not valid XML (byte {}): {e}", reader.error_position()))?;
+        let event = reader.read_event_into(&mut buf).map_err(|e| {
+            format!(
+                "content.xml is not valid XML (byte {}): {e}",
+                reader.error_position()
+            )
+        })?;
         let (start, is_empty) = match &event {
             Event::Start(e) => (Some(e), false),
             Event::Empty(e) => (Some(e), true),
@@ -297,11 +301,13 @@ impl<R: Read + Seek> Records<R> {
 }
 
 fn u16_at(d: &[u8], i: usize) -> Option<u32> {
-    d.get(i..i + 2).map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+    d.get(i..i + 2)
+        .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
 }
 
 fn u32_at(d: &[u8], i: usize) -> Option<u32> {
-    d.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    d.get(i..i + 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// A BoundSheet8 record: the stream offset of the sheet's BOF and its name.
@@ -311,7 +317,10 @@ fn bound_sheet(d: &[u8], biff5: bool) -> Option<(u64, String)> {
     let name = if biff5 {
         let bytes = d.get(7..).unwrap_or_default();
         let bytes = &bytes[..cch.min(bytes.len())];
-        encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()
+        encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned()
     } else {
         let wide = d.get(7).is_some_and(|f| f & 1 == 1);
         let chars = d.get(8..).unwrap_or_default();
@@ -539,7 +548,9 @@ mod tests {
     #[test]
     fn ods_garbage_is_an_error_or_empty_never_a_panic() {
         let _ = scan_ods_content(&b"<a><b"[..]);
-        let _ = scan_ods_content(&b"<table:table table:name=\"x\"><table:table-row table:number-rows-repeated=\"-1\">"[..]);
+        let _ = scan_ods_content(
+            &b"<table:table table:name=\"x\"><table:table-row table:number-rows-repeated=\"-1\">"[..],
+        );
         assert_eq!(scan_ods_content(&b""[..]).unwrap(), vec![]);
         // An unclosed table still counts what it declared.
         let s = scan_ods_content(
@@ -558,7 +569,10 @@ mod tests {
     }
 
     fn bof() -> Vec<u8> {
-        record(BIFF_BOF, &[0x00, 0x06, 0x10, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        record(
+            BIFF_BOF,
+            &[0x00, 0x06, 0x10, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        )
     }
 
     fn dims(rf: u32, rl: u32, cf: u16, cl: u16) -> Vec<u8> {
@@ -609,7 +623,13 @@ mod tests {
         // Declares little, but its cells are far apart; a chart substream in
         // between is skipped.
         let chart = [bof(), number(60_000, 200), record(BIFF_EOF, &[])].concat();
-        let lying = [dims(0, 1, 0, 1), number(2, 1), chart, record(BIFF_MULRK, &[0x10, 0x27, 0, 0, 0, 0, 0, 0, 0x09, 0])].concat();
+        let lying = [
+            dims(0, 1, 0, 1),
+            number(2, 1),
+            chart,
+            record(BIFF_MULRK, &[0x10, 0x27, 0, 0, 0, 0, 0, 0, 0x09, 0]),
+        ]
+        .concat();
         // rwMac < rwMic: calamine's arithmetic wraps to ~4 billion rows.
         let wrapping = dims(10, 5, 0, 2);
         let stream = workbook(&[

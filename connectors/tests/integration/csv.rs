@@ -1,5 +1,7 @@
 use metrodati_connectors::spec::parse_decimal;
-use metrodati_connectors::{ConnectorError, EncodingSpec, Format, FormatSpec, HeaderRow};
+use metrodati_connectors::{
+    ConnectorError, EncodingSpec, Format, FormatSpec, HeaderRow, RawRow, RejectedRow, RowItem,
+};
 
 use crate::helpers::{drain, noise, open, strings, values, write};
 
@@ -302,8 +304,171 @@ fn bad_inputs_never_panic() {
             }
         }
     }
-    // An unterminated quote swallows the rest of the file without panicking.
+    // An unterminated quote rejects its line, not the rest of the file.
     let p = write(dir.path(), "quote.csv", b"a;b\n1;\"open\n2;3\n");
     let (rows, rejected) = drain(open(&csv_spec(), &p, &["a", "b"]).unwrap());
-    assert_eq!(rows.len() + rejected.len(), 1);
+    assert_eq!(rejected.len(), 1);
+    assert_eq!((rejected[0].line, rejected[0].code), (2, "unterminated_quote"));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].line, 3);
+}
+
+fn row(line: u64, v: &[&str]) -> RowItem {
+    RowItem::Row(RawRow {
+        line,
+        values: values(&v.iter().map(|s| Some(*s)).collect::<Vec<_>>()),
+    })
+}
+
+fn stray(line: u64, value: &str) -> RowItem {
+    RowItem::Rejected(RejectedRow {
+        line,
+        column: None,
+        value: value.to_string(),
+        code: "unterminated_quote",
+        message_it: "Virgolette non chiuse: la riga non può essere letta".to_string(),
+    })
+}
+
+fn items(path: &std::path::Path, expected: &[&str]) -> Vec<RowItem> {
+    open(&csv_spec(), path, expected)
+        .unwrap()
+        .map(|i| i.expect("no fatal error"))
+        .collect()
+}
+
+/// The review's reproduction: a `"` at the start of a field on line 3 of a
+/// 10-line `;` file used to swallow lines 3-10 into one field (2 records, the
+/// second at line 2 instead of 3).
+#[test]
+fn a_stray_quote_rejects_its_line_and_the_following_lines_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "codice_istat;comune;abitanti\n\
+                015146;Milano;1371498\n\
+                015077;\"Cantù;40000\n\
+                015002;Abbiategrasso;32000\n\
+                015005;Albairate;4700\n\
+                015007;Arconate;6900\n\
+                015009;Arese;19000\n\
+                015010;Arluno;12000\n\
+                015011;Assago;9300\n\
+                015014;Baranzate;11700\n";
+    assert_eq!(text.lines().count(), 10);
+    let want = vec![
+        row(2, &["015146", "Milano", "1371498"]),
+        stray(3, "015077;\"Cantù;40000"),
+        row(4, &["015002", "Abbiategrasso", "32000"]),
+        row(5, &["015005", "Albairate", "4700"]),
+        row(6, &["015007", "Arconate", "6900"]),
+        row(7, &["015009", "Arese", "19000"]),
+        row(8, &["015010", "Arluno", "12000"]),
+        row(9, &["015011", "Assago", "9300"]),
+        row(10, &["015014", "Baranzate", "11700"]),
+    ];
+    let p = write(dir.path(), "stray.csv", text.as_bytes());
+    assert_eq!(items(&p, EXPECTED), want);
+
+    // The same with CRLF and without the final newline.
+    let crlf = text.replace('\n', "\r\n");
+    let p = write(dir.path(), "stray_crlf.csv", crlf.trim_end().as_bytes());
+    assert_eq!(items(&p, EXPECTED), want);
+
+    // Header detection copes with it too (no expected columns).
+    assert_eq!(items(&p, &[]), want);
+}
+
+#[test]
+fn a_stray_quote_closed_by_a_later_one_is_taken_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    // Line 3 opens a quote in the 2nd field, line 6's `24"` (3rd field)
+    // closes it: lines 3-6 would make one record of 2 fields.
+    let text = "id;nota;importo\n\
+                1;ok;1\n\
+                2;\"aperta;2\n\
+                3;ok;3\n\
+                4;ok;4\n\
+                5;monitor;24\" led\n\
+                6;ok;6\n";
+    let p = write(dir.path(), "two.csv", text.as_bytes());
+    assert_eq!(
+        items(&p, &["id", "nota", "importo"]),
+        vec![
+            row(2, &["1", "ok", "1"]),
+            stray(3, "2;\"aperta;2"),
+            row(4, &["3", "ok", "3"]),
+            row(5, &["4", "ok", "4"]),
+            row(6, &["5", "monitor", "24\" led"]),
+            row(7, &["6", "ok", "6"]),
+        ]
+    );
+}
+
+#[test]
+fn a_stray_quote_in_a_large_file_is_given_up_after_the_line_limit() {
+    use metrodati_connectors::format::csv::MAX_QUOTED_LINES;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("codice_istat;comune;abitanti\n1;\"a;1\n");
+    let n = 3 * MAX_QUOTED_LINES;
+    for i in 0..n {
+        text.push_str(&format!("{i};c{i};{i}\n"));
+    }
+    // A quote much further down would have closed the field.
+    text.push_str("x;pollici 24\";0\n");
+    let p = write(dir.path(), "big_stray.csv", text.as_bytes());
+    let got = items(&p, EXPECTED);
+    assert_eq!(got.len(), n + 2);
+    assert_eq!(got[0], stray(2, "1;\"a;1"));
+    for (i, item) in got[1..=n].iter().enumerate() {
+        let v = i.to_string();
+        assert_eq!(*item, row(i as u64 + 3, &[&v, &format!("c{i}"), &v]));
+    }
+    assert_eq!(got[n + 1], row(n as u64 + 3, &["x", "pollici 24\"", "0"]));
+}
+
+/// Every physical data line ends up in exactly one item, whatever the quotes.
+/// (A stray quote closed a few lines further down by another one, making a
+/// record of the right width, is indistinguishable from a quoted multi-line
+/// field and stays one row: here the closing lines have a fourth field.)
+#[test]
+fn every_line_is_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a;b;c\n");
+    let mut n = 0u64;
+    for i in 0..500u64 {
+        let line = match i % 37 {
+            5 => format!("{i};\"aperta;x\n"),
+            11 => format!("{i};pollici 24\";x;y\n"),
+            17 => format!("\"{i};\"\";x\n"),
+            _ => format!("{i};v;w\n"),
+        };
+        text.push_str(&line);
+        n += 1;
+    }
+    let p = write(dir.path(), "mix.csv", text.as_bytes());
+    let got = items(&p, &["a", "b", "c"]);
+    let mut lines: Vec<u64> = got
+        .iter()
+        .map(|i| match i {
+            RowItem::Row(r) => r.line,
+            RowItem::Rejected(r) => r.line,
+        })
+        .collect();
+    let total = lines.len();
+    lines.dedup();
+    assert_eq!(lines.len(), total, "one item per line");
+    assert_eq!(lines, (2..n + 2).collect::<Vec<_>>());
+}
+
+#[test]
+fn terminated_multiline_fields_near_the_end_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "id;nota;importo\n1;\"uno\ndue\";3\n2;\"tre\n\nquattro\";4";
+    let p = write(dir.path(), "ml.csv", text.as_bytes());
+    assert_eq!(
+        items(&p, &["id", "nota", "importo"]),
+        vec![
+            row(2, &["1", "uno\ndue", "3"]),
+            row(4, &["2", "tre\n\nquattro", "4"]),
+        ]
+    );
 }

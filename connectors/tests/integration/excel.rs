@@ -251,6 +251,11 @@ fn make_ods(dir: &Path) -> PathBuf {
   </office:spreadsheet>
  </office:body>
 </office:document-content>"#;
+    write_ods(dir, "comuni.ods", content)
+}
+
+/// Zips a content.xml into a minimal ods: mimetype stored first, manifest.
+fn write_ods(dir: &Path, name: &str, content: &str) -> PathBuf {
     // Like LibreOffice, no whitespace between elements (calamine needs that).
     let content: String = content.lines().map(str::trim).collect();
     let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -259,7 +264,7 @@ fn make_ods(dir: &Path) -> PathBuf {
  <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
 </manifest:manifest>"#;
 
-    let path = dir.join("comuni.ods");
+    let path = dir.join(name);
     let file = std::fs::File::create(&path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
     let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
@@ -300,12 +305,148 @@ fn ods_with_a_title_row() {
         values(&[Some("015077"), Some("Cantù"), Some("40000.5"), None])
     );
 
-    // ods is loaded whole, then checked against the budget
+    // The used area is A1:D5 = 20 cells; LibreOffice's trailing empty
+    // repeated rows (1048570) and columns (1024) do not count.
     let mut s = spec(Format::Ods);
-    s.max_cells = 10;
+    s.max_cells = 20;
+    assert_eq!(drain(open(&s, &path, EXPECTED).unwrap()).0.len(), 2);
+    s.max_cells = 19;
     let err = open(&s, &path, EXPECTED).err().unwrap();
-    assert!(matches!(err, ConnectorError::SheetTooLarge { .. }), "{err}");
+    match &err {
+        ConnectorError::SheetTooLarge {
+            rows, cols, sheet, ..
+        } => {
+            assert_eq!((*rows, *cols), (5, 4));
+            assert_eq!(sheet, "Elenco");
+        }
+        other => panic!("expected SheetTooLarge, got {other}"),
+    }
     assert!(err.to_string().contains("sheet_too_large"));
+}
+
+/// Peak resident memory of this process (Linux), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+const ODS_HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">
+ <office:body>
+  <office:spreadsheet>"#;
+const ODS_TAIL: &str = r#"
+  </office:spreadsheet>
+ </office:body>
+</office:document-content>"#;
+
+/// The review's reproduction: a 5 KB ods declaring 20,000 rows × 2,000
+/// non-empty columns (40M cells, over the default 20M budget) made calamine
+/// allocate 4.9 GB and abort. It must be refused before it is loaded.
+#[test]
+fn ods_repeated_cells_over_budget_are_refused_before_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = format!(
+        r#"{ODS_HEAD}
+   <table:table table:name="Copertina">
+    <table:table-row><table:table-cell office:value-type="string"><text:p>ok</text:p></table:table-cell></table:table-row>
+   </table:table>
+   <table:table table:name="Bomba">
+    <table:table-row>
+     <table:table-cell office:value-type="string"><text:p>codice</text:p></table:table-cell>
+    </table:table-row>
+    <table:table-row table:number-rows-repeated="20000">
+     <table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="2000"><text:p>1</text:p></table:table-cell>
+    </table:table-row>
+    <table:table-row table:number-rows-repeated="1028575">
+     <table:table-cell table:number-columns-repeated="16384"/>
+    </table:table-row>
+   </table:table>{ODS_TAIL}"#
+    );
+    let path = write_ods(dir.path(), "bomba.ods", &content);
+    assert!(std::fs::metadata(&path).unwrap().len() < 5_000);
+
+    for sheet in [None, Some(SheetSpec::Name("Bomba".into()))] {
+        let mut s = spec(Format::Ods);
+        s.sheet = sheet.clone();
+        let started = std::time::Instant::now();
+        let err = open(&s, &path, &[]).err().unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "refused in {:?}",
+            started.elapsed()
+        );
+        // calamine decodes every sheet when it opens an ods: even with
+        // the small first sheet chosen, the workbook is refused.
+        match &err {
+            ConnectorError::SheetTooLarge {
+                sheet,
+                rows,
+                cols,
+                cells,
+                max_cells,
+                ..
+            } => {
+                assert_eq!(sheet, "Bomba", "{sheet:?}");
+                assert_eq!((*rows, *cols), (20_001, 2_000));
+                assert_eq!((*cells, *max_cells), (40_002_000, 20_000_000));
+            }
+            other => panic!("expected SheetTooLarge, got {other}"),
+        }
+        assert!(err.to_string().contains("bomba.ods"), "{err}");
+    }
+    // Loading would have taken gigabytes; refusing takes next to nothing.
+    if let Some(kib) = peak_rss_kib() {
+        assert!(kib < 1024 * 1024, "peak RSS {kib} KiB");
+    }
+}
+
+fn legacy_xls_bytes() -> Vec<u8> {
+    std::fs::read(legacy_xls()).unwrap()
+}
+
+/// legacy.xls with the DIMENSIONS record of sheet "Anagrafe" (rows 0..6,
+/// columns 0..4) changed to declare the whole BIFF8 sheet.
+fn xls_declaring_whole_sheet(dir: &Path) -> PathBuf {
+    let mut bytes = legacy_xls_bytes();
+    // type 0x0200, length 14, rwMic 0, rwMac 6, colMic 0, colMac 4
+    let old: [u8; 16] = [0x00, 0x02, 0x0E, 0x00, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 4, 0];
+    let at: Vec<usize> = bytes
+        .windows(old.len())
+        .enumerate()
+        .filter(|(_, w)| *w == old)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1, "the fixture has one such record");
+    // rwMac 65536, colMac 256
+    bytes[at[0] + 8..at[0] + 12].copy_from_slice(&65_536u32.to_le_bytes());
+    bytes[at[0] + 14..at[0] + 16].copy_from_slice(&256u16.to_le_bytes());
+    write(dir, "dichiarato.xls", &bytes)
+}
+
+#[test]
+fn xls_declared_dimensions_over_budget_are_refused_before_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = xls_declaring_whole_sheet(dir.path());
+    let mut s = spec(Format::Xls);
+    s.max_cells = 1_000_000;
+    let err = open(&s, &path, EXPECTED).err().unwrap();
+    match &err {
+        ConnectorError::SheetTooLarge {
+            sheet,
+            rows,
+            cols,
+            max_cells,
+            ..
+        } => {
+            assert_eq!(sheet, "Anagrafe");
+            assert_eq!((*rows, *cols, *max_cells), (65_536, 256, 1_000_000));
+        }
+        other => panic!("expected SheetTooLarge, got {other}"),
+    }
+    // The declared 16.7M cells fit the default budget: the sheet reads.
+    let (rows, _) = drain(open(&spec(Format::Xls), &path, EXPECTED).unwrap());
+    assert_eq!(rows.len(), 3);
 }
 
 fn legacy_xls() -> PathBuf {
@@ -349,12 +490,73 @@ fn xls_fixture_with_a_title_row() {
     let r = open(&s, &path, &[]).unwrap();
     assert_eq!(r.header(), strings(&["Fonte: ufficio anagrafe"]).as_slice());
 
+    // A1:D6 = 24 cells, declared by its DIMENSIONS record.
     let mut s = spec(Format::Xls);
+    s.max_cells = 24;
+    assert_eq!(drain(open(&s, &path, EXPECTED).unwrap()).0.len(), 3);
     s.max_cells = 4;
-    assert!(matches!(
-        open(&s, &path, EXPECTED),
-        Err(ConnectorError::SheetTooLarge { .. })
-    ));
+    match open(&s, &path, EXPECTED).err().unwrap() {
+        ConnectorError::SheetTooLarge {
+            sheet, rows, cols, ..
+        } => assert_eq!((sheet.as_str(), rows, cols), ("Anagrafe", 6, 4)),
+        other => panic!("expected SheetTooLarge, got {other}"),
+    }
+    // Every sheet must fit (calamine loads them all); the one asked for is
+    // named first.
+    s.sheet = Some(SheetSpec::Name("Note".into()));
+    s.max_cells = 1;
+    match open(&s, &path, &[]).err().unwrap() {
+        ConnectorError::SheetTooLarge { sheet, .. } => assert_eq!(sheet, "Anagrafe"),
+        other => panic!("expected SheetTooLarge, got {other}"),
+    }
+}
+
+/// An error cell rejects its row only in a mapped (expected) column.
+#[test]
+fn error_cells_reject_the_row_only_in_expected_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["codice_istat", "comune", "calcolo", "abitanti"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    // row 2: #VALUE! in "calcolo", which is not mapped
+    ws.write_string(1, 0, "015146").unwrap();
+    ws.write_string(1, 1, "Milano").unwrap();
+    ws.write_formula(1, 2, Formula::new("=1+\"a\"").set_result("#VALUE!"))
+        .unwrap();
+    ws.write_number(1, 3, 1371498.0).unwrap();
+    // row 3: #N/A in "abitanti", which is
+    ws.write_string(2, 0, "015077").unwrap();
+    ws.write_string(2, 1, "Cantù").unwrap();
+    ws.write_formula(2, 3, Formula::new("=NA()").set_result("#N/A"))
+        .unwrap();
+    let path = dir.path().join("errori.xlsx");
+    wb.save(&path).unwrap();
+
+    let expected = ["codice_istat", "Comune", "abitanti"];
+    let (rows, rejected) = drain(open(&spec(Format::Xlsx), &path, &expected).unwrap());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].line, 2);
+    assert_eq!(
+        rows[0].values,
+        values(&[Some("015146"), Some("Milano"), None, Some("1371498")])
+    );
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].line, 3);
+    assert_eq!(rejected[0].code, "excel_error_cell");
+    assert_eq!(rejected[0].column.as_deref(), Some("abitanti"));
+    assert_eq!(rejected[0].value, "#N/A");
+
+    // Without expected columns every column counts.
+    let (rows, rejected) = drain(open(&spec(Format::Xlsx), &path, &[]).unwrap());
+    assert!(rows.is_empty());
+    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected[0].value, "#VALUE!");
+    assert_eq!(rejected[0].column.as_deref(), Some("calcolo"));
 }
 
 #[test]

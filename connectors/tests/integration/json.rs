@@ -95,10 +95,7 @@ fn ndjson_with_a_malformed_line() {
     );
     let (rows, rejected) = drain(r);
     assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 4, 7]);
-    assert_eq!(
-        rows[0].values,
-        values(&[Some("1"), Some("Milano"), None, None])
-    );
+    assert_eq!(rows[0].values, values(&[Some("1"), Some("Milano"), None, None]));
     assert_eq!(
         rows[1].values,
         values(&[Some("3"), Some("Cantù"), Some("1"), Some("2024-01-01")])

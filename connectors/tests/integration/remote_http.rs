@@ -116,3 +116,46 @@ fn http_objects_resolve_open_fingerprint_and_read() {
     let err = metrodati_connectors::atomic::put_atomic(&url, bytes::Bytes::from_static(b"x")).unwrap_err();
     assert!(err.to_string().contains(&url), "{err}");
 }
+
+/// A remote Parquet file is fetched once and read in slices from the shared
+/// buffer; rows and line numbers are those of the file.
+#[test]
+fn http_parquet_is_read_across_slices() {
+    use metrodati_connectors::format::parquet::SLICE_ROWS;
+    use metrodati_connectors::RowItem;
+    use polars::prelude::*;
+
+    let n = SLICE_ROWS + 5;
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            Column::new("CODICE".into(), (0..n as i64).collect::<Vec<i64>>()),
+            Column::new(
+                "COMUNE".into(),
+                (0..n).map(|i| format!("C{i}")).collect::<Vec<String>>(),
+            ),
+        ],
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(&mut df).unwrap();
+    let server = serve(vec![("/dati/r.parquet", bytes)]);
+
+    let url = format!("{}/dati/r.parquet", server.base);
+    let objs = resolve(&url, std::path::Path::new("/")).unwrap();
+    let r = open_reader(&FormatSpec::new(Format::Parquet), &objs[0], &[]).unwrap();
+    assert_eq!(r.header(), strings(&["CODICE", "COMUNE"]).as_slice());
+    let rows: Vec<_> = r
+        .map(|i| match i.unwrap() {
+            RowItem::Row(r) => r,
+            RowItem::Rejected(r) => panic!("unexpected {r:?}"),
+        })
+        .collect();
+    assert_eq!(rows.len(), n);
+    let last = rows.last().unwrap();
+    assert_eq!(last.line, n as u64);
+    assert_eq!(
+        last.values,
+        vec![Some((n - 1).to_string()), Some(format!("C{}", n - 1))]
+    );
+}

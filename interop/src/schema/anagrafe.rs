@@ -2,7 +2,7 @@
 
 use super::{Entity, Field, FieldType, Vocabulary};
 
-const fn field(name: &'static str, title: &'static str, description: &'static str) -> Field {
+pub(super) const fn field(name: &'static str, title: &'static str, description: &'static str) -> Field {
     Field {
         name,
         title,
@@ -17,7 +17,7 @@ const fn field(name: &'static str, title: &'static str, description: &'static st
     }
 }
 
-const COMUNE_ISTAT: Field = Field {
+pub(super) const COMUNE_ISTAT: Field = Field {
     required: true,
     pattern: Some("^[0-9]{6}$"),
     ontology: Some("CLV/hasCity"),
@@ -29,7 +29,7 @@ const COMUNE_ISTAT: Field = Field {
     )
 };
 
-const TAX_CODE: Field = Field {
+pub(super) const TAX_CODE: Field = Field {
     required: true,
     pattern: Some("^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$"),
     ontology: Some("CPV/taxCode"),
@@ -205,32 +205,34 @@ const RESIDENZA_FIELDS: &[Field] = &[
     },
 ];
 
-pub(super) const ENTITIES: &[Entity] = &[
-    Entity {
-        name: "persona",
-        title: "Persona residente",
-        description: "Una persona iscritta nell'anagrafe della popolazione residente di un comune.",
-        ontology_class: "CPV/Person",
-        fields: PERSONA_FIELDS,
-        primary_key: &["comune_istat", "tax_code"],
-        partition_key: "comune_istat",
-    },
-    Entity {
-        name: "famiglia",
-        title: "Famiglia anagrafica",
-        description: "Una famiglia anagrafica, derivata dai componenti validati.",
-        ontology_class: "RPO/RegisteredFamily",
-        fields: FAMIGLIA_FIELDS,
-        primary_key: &["comune_istat", "registered_family_code"],
-        partition_key: "comune_istat",
-    },
-    Entity {
+pub(super) const PERSONA: Entity = Entity {
+    name: "persona",
+    title: "Persona residente",
+    description: "Una persona iscritta nell'anagrafe della popolazione residente di un comune.",
+    ontology_class: Some("CPV/Person"),
+    fields: PERSONA_FIELDS,
+    primary_key: &["comune_istat", "tax_code"],
+    partition_key: "comune_istat",
+};
+
+pub(super) const FAMIGLIA: Entity = Entity {
+    name: "famiglia",
+    title: "Famiglia anagrafica",
+    description: "Una famiglia anagrafica, derivata dai componenti validati.",
+    ontology_class: Some("RPO/RegisteredFamily"),
+    fields: FAMIGLIA_FIELDS,
+    primary_key: &["comune_istat", "registered_family_code"],
+    partition_key: "comune_istat",
+};
+
+pub(super) const RESIDENZA: Entity = Entity {
         name: "residenza",
         title: "Residenza e appartenenza alla famiglia",
         description: "L'indirizzo di residenza di una persona e la sua relazione con l'intestatario della famiglia anagrafica.",
-        ontology_class: "RPO/MembershipInRegisteredFamily",
+        ontology_class: Some("RPO/MembershipInRegisteredFamily"),
         fields: RESIDENZA_FIELDS,
         primary_key: &["comune_istat", "tax_code"],
         partition_key: "comune_istat",
-    },
-];
+};
+
+pub(super) const ENTITIES: &[Entity] = &[PERSONA, FAMIGLIA, RESIDENZA];

@@ -39,17 +39,20 @@ pub fn table_schema(entity: &Entity) -> Value {
             Value::Object(field)
         })
         .collect();
-    json!({
+    let mut schema = json!({
         "$schema": "https://specs.frictionlessdata.io/schemas/table-schema.json",
         "name": entity.name,
         "title": entity.title,
         "description": entity.description,
         "version": SCHEMA_VERSION,
-        "rdfType": format!("{ONTOPIA}{}", entity.ontology_class),
         "fields": fields,
         "primaryKey": entity.primary_key,
         "missingValues": [""],
-    })
+    });
+    if let (Some(class), Some(map)) = (entity.ontology_class, schema.as_object_mut()) {
+        map.insert("rdfType".into(), Value::String(format!("{ONTOPIA}{class}")));
+    }
+    schema
 }
 
 /// The entity as a Markdown page for `docs/schema/`.
@@ -59,10 +62,10 @@ pub fn markdown(entity: &Entity) -> String {
     out.push_str("<!-- Generated from interop/src/schema by `metrodati schema`; do not edit. -->\n\n");
     out.push_str(&format!("{}\n\n", entity.description));
     out.push_str(&format!("- Schema version: `{SCHEMA_VERSION}`\n"));
-    out.push_str(&format!(
-        "- Ontology class: [`{0}`]({1}{0})\n",
-        entity.ontology_class, ONTOPIA
-    ));
+    match entity.ontology_class {
+        Some(class) => out.push_str(&format!("- Ontology class: [`{class}`]({ONTOPIA}{class})\n")),
+        None => out.push_str("- Ontology class: none (no OntoPiA class fits)\n"),
+    }
     out.push_str(&format!("- Primary key: `{}`\n", entity.primary_key.join("`, `")));
     out.push_str(&format!(
         "- Stored as Parquet partitioned by `{}` (`interop/{}/comune=<istat>/`)\n",

@@ -8,6 +8,7 @@
 
 mod anagrafe;
 mod export;
+mod sociale;
 
 pub use export::{markdown, table_schema};
 
@@ -27,6 +28,10 @@ pub enum FieldType {
     Date,
     /// Whole number.
     Integer,
+    /// Decimal number (amounts in euro, hours).
+    Number,
+    /// `true` or `false`.
+    Boolean,
 }
 
 impl FieldType {
@@ -36,6 +41,8 @@ impl FieldType {
             FieldType::String => "string",
             FieldType::Date => "date",
             FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
         }
     }
 }
@@ -51,6 +58,9 @@ pub enum Vocabulary {
     MaritalStatus,
     /// ANPR Tabella 4, specie toponimo (DUG).
     Dug,
+    /// The modules of the Cartella Sociale (segretariato sociale, sostegno
+    /// al reddito, ...), see [`crate::vocab::SOCIAL_MODULES`].
+    SocialModule,
 }
 
 impl Vocabulary {
@@ -61,6 +71,7 @@ impl Vocabulary {
             Vocabulary::ParentalRelationship => "ANPR Tabella 5 — relazione di parentela",
             Vocabulary::MaritalStatus => "ANPR — stato civile",
             Vocabulary::Dug => "ANPR Tabella 4 — specie toponimo (DUG)",
+            Vocabulary::SocialModule => "Moduli della Cartella Sociale (PON Metro MI1.1.1.e)",
         }
     }
 }
@@ -94,8 +105,8 @@ pub struct Entity {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
-    /// OntoPiA class IRI (relative to [`ONTOPIA`]).
-    pub ontology_class: &'static str,
+    /// OntoPiA class IRI (relative to [`ONTOPIA`]), when one fits.
+    pub ontology_class: Option<&'static str>,
     pub fields: &'static [Field],
     pub primary_key: &'static [&'static str],
     /// Column the store partitions by (`comune=<istat>`).
@@ -116,7 +127,15 @@ impl Entity {
 
 /// All entities of the schema, in documentation order.
 pub fn entities() -> &'static [Entity] {
-    anagrafe::ENTITIES
+    const ALL: &[Entity] = &[
+        anagrafe::PERSONA,
+        anagrafe::FAMIGLIA,
+        anagrafe::RESIDENZA,
+        sociale::PRESTAZIONE_SOCIALE,
+        sociale::VALUTAZIONE_SINA,
+        sociale::CASO_SINBA,
+    ];
+    ALL
 }
 
 /// The entity with this name.
@@ -147,6 +166,19 @@ pub const FULL_ADDRESS: &str = "full_address";
 /// The mappable field with this name in any anagrafe entity.
 pub fn anagrafe_field(name: &str) -> Option<&'static Field> {
     anagrafe::ENTITIES
+        .iter()
+        .find_map(|e| e.field(name).filter(|f| f.mappable))
+}
+
+/// The entities of the servizi sociali (Cartella Sociale): prestazioni,
+/// SINA assessments and SINBA cases.
+pub fn sociale_entities() -> &'static [Entity] {
+    sociale::ENTITIES
+}
+
+/// The mappable field with this name in any servizi sociali entity.
+pub fn sociale_field(name: &str) -> Option<&'static Field> {
+    sociale::ENTITIES
         .iter()
         .find_map(|e| e.field(name).filter(|f| f.mappable))
 }

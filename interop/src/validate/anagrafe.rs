@@ -1,6 +1,6 @@
 //! Validation of one anagrafe row (a resident with family and address).
 
-use super::{address, date, text, Issue, Repair, Severity};
+use super::{address, common, date, text, Issue, Repair, Severity};
 use crate::anpr::{BelfioreCheck, ComuniArchive};
 use crate::schema::Vocabulary;
 use crate::{cf, refdata, vocab};
@@ -187,23 +187,8 @@ struct Validator {
 impl Validator {
     fn text(&mut self, input: &Input, t: Target) -> Option<String> {
         let raw = input[t as usize].as_deref()?;
-        let v = text::clean(t.name(), raw, &mut self.repairs)?;
-        // U+FFFD marks bytes that were not valid in the file's encoding;
-        // control characters never belong in a value. The row is rejected
-        // rather than storing garbled names.
-        if v.chars().any(|c| c == '\u{fffd}' || c.is_control()) {
-            self.issues.push(Issue::error(
-                t.name(),
-                "encoding_invalid",
-                format!(
-                    "«{}» contiene caratteri non leggibili: il file non è nella codifica dichiarata \
-                     (verificare `encoding` nella definizione della sorgente)",
-                    t.title()
-                ),
-                Some(raw),
-            ));
-        }
-        Some(v)
+        // Garbled bytes reject the row rather than storing garbled names.
+        common::clean_text(t.name(), t.title(), raw, &mut self.issues, &mut self.repairs)
     }
 
     fn upper(&mut self, input: &Input, t: Target) -> Option<String> {
@@ -469,38 +454,7 @@ impl Validator {
     }
 
     fn tax_code(&mut self, code: &str) -> Option<(String, cf::CfInfo)> {
-        let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.len() != code.len() {
-            self.repairs.push(Repair {
-                field: "tax_code",
-                kind: "whitespace",
-            });
-        }
-        match cf::parse(&compact) {
-            Ok(info) => {
-                if info.omocodia_level > 0 {
-                    self.repairs.push(Repair {
-                        field: "tax_code",
-                        kind: "omocodia_decoded",
-                    });
-                }
-                Some((compact, info))
-            }
-            Err(e) => {
-                if let Some(fixed) = cf::repair_letter_o(&compact) {
-                    if let Ok(info) = cf::parse(&fixed) {
-                        self.repairs.push(Repair {
-                            field: "tax_code",
-                            kind: "cf_letter_o",
-                        });
-                        return Some((fixed, info));
-                    }
-                }
-                self.issues
-                    .push(Issue::error("tax_code", e.code(), e.message_it(), Some(code)));
-                None
-            }
-        }
+        common::tax_code("tax_code", code, &mut self.issues, &mut self.repairs)
     }
 
     fn cf_date(&mut self, info: &cf::CfInfo, dob: NaiveDate) {

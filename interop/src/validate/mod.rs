@@ -7,7 +7,10 @@
 
 pub mod address;
 pub mod anagrafe;
+mod common;
 pub mod date;
+pub mod number;
+pub mod sociale;
 pub mod text;
 
 /// How serious an issue is.

@@ -1,113 +1,25 @@
 //! Processing of one comune.
 
-use super::mapping::BoundMapping;
 use super::{PIPELINE_VERSION, TABLES};
-use crate::config::{SourceDefinition, SourceSpec};
-use crate::progress::Progress;
-use crate::quarantine::{Quarantine, QuarantineEntry, RejectedRow, RepairEntry, RepairLog};
+use crate::config::SourceDefinition;
+use crate::config::SourceSpec;
+use crate::pipeline::{
+    finish_sources, partitions_exist, publish, resolve_sources, run_source, EmptySource, Resolved, RowAt,
+    Verdict,
+};
+pub use crate::pipeline::{ComuneOutcome, ComuneStatus, Options, SourceOutcome};
+use crate::quarantine::Quarantine;
 use crate::store::{
     famiglia_frame, persona_frame, residenza_frame, CommittedPartition, FamilyAggregate, PartitionWriter,
 };
-use metrodati_connectors::format::open_reader;
-use metrodati_connectors::location::{resolve, SourceObject};
-use metrodati_connectors::row::RowItem;
-use metrodati_interop::anpr::ComuniArchive;
 use metrodati_interop::schema::{self, SCHEMA_VERSION};
-use metrodati_interop::validate::anagrafe::{self as rules, AnagrafeRecord, Context, Target};
-use metrodati_interop::validate::Severity;
+use metrodati_interop::validate::anagrafe::{self as rules, AnagrafeRecord, Context, Input, Target};
+use metrodati_interop::validate::Issue;
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// What processing needs besides the definition.
-pub struct Options<'a> {
-    /// Folder relative source URLs are resolved against.
-    pub data_dir: &'a Path,
-    pub store: &'a Path,
-    /// Quarantine folder of this run (`<quarantine>/run-<id>`).
-    pub quarantine_dir: &'a Path,
-    pub archive: Option<&'a ComuniArchive>,
-    /// Identity of the archive (part of the fingerprint).
-    pub archive_id: Option<&'a str>,
-    pub today: chrono::NaiveDate,
-    /// Fingerprint of the last successful processing, from the catalog.
-    pub previous_fingerprint: Option<&'a str>,
-    /// Process even if the inputs are unchanged.
-    pub force: bool,
-    /// Rows per store batch (bounds memory).
-    pub batch_rows: usize,
-    /// Above this share of quarantined rows the comune's partitions are not
-    /// replaced (a wrong mapping must not wipe the store).
-    pub max_rejected_share: f64,
-    pub progress: &'a dyn Progress,
-}
-
-/// How a comune went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ComuneStatus {
-    /// New partitions written.
-    Processed,
-    /// Inputs unchanged since the last successful run: nothing done.
-    Unchanged,
-    /// Nothing replaced; the reason.
-    Failed(String),
-}
-
-/// Accounting and results of one source of a comune.
-#[derive(Debug, Clone, Default)]
-pub struct SourceOutcome {
-    pub name: String,
-    /// (URL, sha256) of every input file.
-    pub inputs: Vec<(String, String)>,
-    pub rows_read: u64,
-    pub rows_written: u64,
-    pub rows_quarantined: u64,
-    pub repairs: BTreeMap<String, u64>,
-    /// (rule, severity) → occurrences.
-    pub quality: BTreeMap<(String, String), u64>,
-    pub quarantine_files: Vec<PathBuf>,
-    pub error: Option<String>,
-}
-
-/// The result of processing a comune.
-#[derive(Debug, Clone)]
-pub struct ComuneOutcome {
-    pub istat: String,
-    pub status: ComuneStatus,
-    pub fingerprint: Option<String>,
-    pub sources: Vec<SourceOutcome>,
-    /// Committed partitions, by table.
-    pub partitions: Vec<(&'static str, CommittedPartition)>,
-}
-
-impl ComuneOutcome {
-    /// A comune whose processing hit an internal error (a bug, not the data).
-    pub fn internal_error(istat: &str, what: &str) -> ComuneOutcome {
-        ComuneOutcome::failed(
-            istat,
-            format!("errore interno durante l'elaborazione: {what}"),
-            vec![],
-        )
-    }
-
-    fn failed(istat: &str, reason: String, sources: Vec<SourceOutcome>) -> ComuneOutcome {
-        ComuneOutcome {
-            istat: istat.into(),
-            status: ComuneStatus::Failed(reason),
-            fingerprint: None,
-            sources,
-            partitions: vec![],
-        }
-    }
-}
-
-struct Resolved<'d> {
-    spec: &'d SourceSpec,
-    objects: Vec<(SourceObject, String)>,
-}
 
 /// Processes one comune end to end. Never panics on input: every problem
 /// ends in the outcome.
@@ -121,83 +33,30 @@ pub fn process_comune(def: &SourceDefinition, opts: &Options<'_>) -> ComuneOutco
         );
     }
     // 1. Resolve and fingerprint the inputs.
-    let mut resolved = Vec::new();
     let mut fp = Sha256::new();
     fp.update(format!("anagrafe/{PIPELINE_VERSION}/schema {SCHEMA_VERSION}\n"));
     fp.update(def.text.as_bytes());
     fp.update(format!("\narchive {}\n", opts.archive_id.unwrap_or("-")));
-    let mut sources: Vec<SourceOutcome> = Vec::new();
-    for spec in &def.anagrafe {
-        let mut so = SourceOutcome {
-            name: spec.name.clone(),
-            ..Default::default()
-        };
-        let objects = match resolve(&spec.url, opts.data_dir) {
-            Ok(o) if o.is_empty() => {
-                so.error = Some(format!("nessun file corrisponde a «{}»", spec.url));
-                Vec::new()
-            }
-            Ok(o) => o,
-            Err(e) => {
-                so.error = Some(e.to_string());
-                Vec::new()
-            }
-        };
-        let mut with_fp = Vec::new();
-        for o in objects {
-            match o.fingerprint() {
-                Ok(h) => {
-                    fp.update(format!("{}\t{h}\n", o.url()));
-                    so.inputs.push((o.url().to_string(), h.clone()));
-                    with_fp.push((o, h));
-                }
-                Err(e) => so.error = Some(e.to_string()),
-            }
-        }
-        resolved.push(Resolved {
-            spec,
-            objects: with_fp,
-        });
-        sources.push(so);
-    }
+    let (resolved, mut sources) = resolve_sources(&def.anagrafe, opts.data_dir, &mut fp);
     if let Some(err) = sources.iter().find_map(|s| s.error.clone()) {
         return ComuneOutcome::failed(&istat, err, sources);
     }
     let fingerprint = hex::encode(fp.finalize());
-    let partitions_exist = TABLES
-        .iter()
-        .all(|t| crate::store::partition_file(opts.store, t, &istat).exists());
-    if !opts.force && partitions_exist && opts.previous_fingerprint == Some(fingerprint.as_str()) {
-        return ComuneOutcome {
-            istat,
-            status: ComuneStatus::Unchanged,
-            fingerprint: Some(fingerprint),
-            sources,
-            partitions: vec![],
-        };
+    if !opts.force
+        && partitions_exist(opts.store, &TABLES, &istat)
+        && opts.previous_fingerprint == Some(fingerprint.as_str())
+    {
+        return ComuneOutcome::unchanged(&istat, fingerprint, sources);
     }
 
     // 2. Stream the rows.
-    match Processor::new(&istat, opts).and_then(|mut p| {
+    let result = Processor::new(&istat, opts).and_then(|mut p| {
         for (i, r) in resolved.iter().enumerate() {
             p.source(r, &mut sources[i]);
         }
         p.finish(&mut sources)
-    }) {
-        Ok(partitions) => {
-            if let Some(err) = sources.iter().find_map(|s| s.error.clone()) {
-                return ComuneOutcome::failed(&istat, err, sources);
-            }
-            ComuneOutcome {
-                istat,
-                status: ComuneStatus::Processed,
-                fingerprint: Some(fingerprint),
-                sources,
-                partitions,
-            }
-        }
-        Err(e) => ComuneOutcome::failed(&istat, e, sources),
-    }
+    });
+    ComuneOutcome::finished(&istat, fingerprint, sources, result)
 }
 
 /// Where a codice fiscale was first seen.
@@ -253,170 +112,47 @@ impl<'o> Processor<'o> {
         Ok(())
     }
 
-    fn source(&mut self, r: &Resolved<'_>, so: &mut SourceOutcome) {
-        let dir = self.opts.quarantine_dir.join(&self.istat);
-        let mut q = Quarantine::new(&dir, &so.name);
-        let mut repairs = RepairLog::new(dir.join(format!("{}.repairs.parquet", so.name)));
-        for (object, _) in &r.objects {
-            if let Err(e) = self.file(r.spec, object, so, &mut q, &mut repairs) {
-                so.error = Some(format!("{}: {e}", object.url()));
-                break;
-            }
-        }
-        match repairs.finish() {
-            Ok(Some(path)) => so.quarantine_files.push(path),
-            Ok(None) => {}
-            Err(e) => so.error = Some(e.to_string()),
-        }
-        for (k, n) in q.quality() {
-            *so.quality.entry(k.clone()).or_default() += n;
-        }
-        so.rows_quarantined = q.rejected_rows();
-        self.quarantines.push(q);
-    }
-
-    fn file(
-        &mut self,
-        spec: &SourceSpec,
-        object: &SourceObject,
-        so: &mut SourceOutcome,
-        q: &mut Quarantine,
-        repairs: &mut RepairLog,
-    ) -> Result<(), String> {
-        let expected = BoundMapping::expected_columns(spec);
-        let mut reader = open_reader(&spec.read, object, &expected).map_err(|e| e.to_string())?;
-        let header = Arc::new(reader.header().to_vec());
-        let sheet = reader.sheet().map(str::to_string);
-        let mapping = BoundMapping::bind(spec, &header).map_err(|m| {
-            // The header is not echoed: without one, it would be a row of personal data.
-            format!(
-                "colonne mancanti nell'intestazione: {} (l'intestazione letta ha {} colonne: verificare header_row, \
-                 il separatore e i nomi delle colonne nella definizione)",
-                m.0.join(", "),
-                header.len()
-            )
-        })?;
+    fn source(&mut self, r: &Resolved<'_, SourceSpec>, so: &mut SourceOutcome) {
+        let spec = r.spec;
         let date_format = |t: Target| spec.columns.get(t.name()).and_then(|m| m.date_format());
+        let opts = self.opts;
         let ctx = Context {
-            archive: self.opts.archive,
-            today: self.opts.today,
+            archive: opts.archive,
+            today: opts.today,
             date_of_birth_format: date_format(Target::DateOfBirth),
             residence_start_date_format: date_format(Target::ResidenceStartDate),
         };
-        let file: Arc<str> = Arc::from(object.url());
-        let mut since_tick = 0u64;
-        for item in reader.by_ref() {
-            let item = item.map_err(|e| e.to_string())?;
-            so.rows_read += 1;
-            since_tick += 1;
-            if since_tick == 1024 {
-                self.opts.progress.inc(since_tick);
-                since_tick = 0;
-            }
-            match item {
-                RowItem::Rejected(rej) => {
-                    q.add_entry(QuarantineEntry {
-                        file: file.to_string(),
-                        sheet: sheet.clone(),
-                        row: rej.line,
-                        column: rej.column.clone(),
-                        field: None,
-                        value: Some(rej.value.clone()),
-                        rule: rej.code.to_string(),
-                        severity: "error".into(),
-                        message_it: rej.message_it.clone(),
-                    })
-                    .map_err(|e| e.to_string())?;
-                    q.add_row(RejectedRow {
-                        file: file.to_string(),
-                        sheet: sheet.clone(),
-                        row: rej.line,
-                        header: Arc::new(vec!["(riga originale)".to_string()]),
-                        values: vec![Some(rej.value)],
-                    })
-                    .map_err(|e| e.to_string())?;
+        let istat = self.istat.clone();
+        let q = run_source::<_, Target>(r, so, opts.quarantine_dir, &istat, opts.progress, |input, at| {
+            self.row(input, &ctx, at)
+        });
+        self.quarantines.push(q);
+    }
+
+    /// Validates one row; an accepted row that repeats a codice fiscale is
+    /// rejected as a duplicate.
+    fn row(&mut self, input: &Input, ctx: &Context<'_>, at: RowAt<'_>) -> Result<Verdict, String> {
+        let outcome = rules::validate(input, ctx);
+        let mut verdict = Verdict {
+            issues: outcome.issues,
+            repairs: outcome.repairs,
+            accepted: false,
+        };
+        if let Some(rec) = outcome.record {
+            match self.duplicate(&rec, at.file, at.line) {
+                Some((code, message)) => {
+                    let value = rec.tax_code.clone();
+                    verdict
+                        .issues
+                        .push(Issue::error("tax_code", code, message, Some(&value)));
                 }
-                RowItem::Row(row) => {
-                    let input = mapping.input(&row.values);
-                    let outcome = rules::validate(&input, &ctx);
-                    for rep in &outcome.repairs {
-                        *so.repairs.entry(rep.kind.to_string()).or_default() += 1;
-                        let target = Target::from_name(rep.field);
-                        repairs
-                            .push(RepairEntry {
-                                file: file.clone(),
-                                sheet: sheet.clone(),
-                                row: row.line,
-                                column: mapping.column_of(rep.field).map(str::to_string),
-                                field: rep.field,
-                                kind: rep.kind,
-                                original: target.and_then(|t| input[t as usize].clone()),
-                            })
-                            .map_err(|e| e.to_string())?;
-                    }
-                    let entry = |field: &str,
-                                 value: Option<String>,
-                                 rule: &str,
-                                 severity: Severity,
-                                 message: String| {
-                        QuarantineEntry {
-                            file: file.to_string(),
-                            sheet: sheet.clone(),
-                            row: row.line,
-                            column: mapping.column_of(field).map(str::to_string),
-                            field: Some(field.to_string()).filter(|f| !f.is_empty()),
-                            value,
-                            rule: rule.to_string(),
-                            severity: severity.as_str().to_string(),
-                            message_it: message,
-                        }
-                    };
-                    for i in &outcome.issues {
-                        q.add_entry(entry(
-                            i.field,
-                            i.value.clone(),
-                            i.code,
-                            i.severity,
-                            i.message_it.clone(),
-                        ))
-                        .map_err(|e| e.to_string())?;
-                    }
-                    let rejected = match outcome.record {
-                        None => true,
-                        Some(rec) => match self.duplicate(&rec, &file, row.line) {
-                            Some((code, message)) => {
-                                q.add_entry(entry(
-                                    "tax_code",
-                                    Some(rec.tax_code.clone()),
-                                    code,
-                                    Severity::Error,
-                                    message,
-                                ))
-                                .map_err(|e| e.to_string())?;
-                                true
-                            }
-                            None => {
-                                self.accept(rec)?;
-                                so.rows_written += 1;
-                                false
-                            }
-                        },
-                    };
-                    if rejected {
-                        q.add_row(RejectedRow {
-                            file: file.to_string(),
-                            sheet: sheet.clone(),
-                            row: row.line,
-                            header: header.clone(),
-                            values: row.values,
-                        })
-                        .map_err(|e| e.to_string())?;
-                    }
+                None => {
+                    self.accept(rec)?;
+                    verdict.accepted = true;
                 }
             }
         }
-        self.opts.progress.inc(since_tick);
-        Ok(())
+        Ok(verdict)
     }
 
     /// A second row for a codice fiscale already accepted is rejected: as an
@@ -497,32 +233,13 @@ impl<'o> Processor<'o> {
                     .or_default() += many_holders;
             }
         }
-        for so in sources.iter_mut() {
-            if so.error.is_none() && so.rows_read == 0 {
-                so.error = Some("nessuna riga di dati nei file della sorgente (solo intestazione?)".into());
-            }
-        }
-        let read: u64 = sources.iter().map(|s| s.rows_read).sum();
-        let rejected: u64 = sources.iter().map(|s| s.rows_quarantined).sum();
-        if read > 0 && rejected as f64 / read as f64 > self.opts.max_rejected_share {
-            if let Some(first) = sources.iter_mut().find(|s| s.error.is_none()) {
-                first.error = Some(format!(
-                    "troppe righe scartate: {rejected} su {read} ({:.0}%, soglia {:.0}%): partizioni non sostituite; \
-                     controllare la mappatura delle colonne e il file di quarantena \
-                     (per accettare: --max-rejected-share)",
-                    100.0 * rejected as f64 / read as f64,
-                    100.0 * self.opts.max_rejected_share
-                ));
-            }
-        }
         let quarantines = std::mem::take(&mut self.quarantines);
-        for (so, q) in sources.iter_mut().zip(quarantines) {
-            match q.finish() {
-                Ok(files) => so.quarantine_files.extend(files),
-                Err(e) => so.error = Some(e.to_string()),
-            }
-        }
-        if sources.iter().any(|s| s.error.is_some()) {
+        if !finish_sources(
+            sources,
+            quarantines,
+            self.opts.max_rejected_share,
+            EmptySource::Fails,
+        ) {
             // Dropping the writers removes the temporary files.
             return Ok(vec![]);
         }
@@ -538,10 +255,6 @@ impl<'o> Processor<'o> {
             ("famiglia", famiglia.prepare().map_err(|e| e.to_string())?),
             ("residenza", self.residenza.prepare().map_err(|e| e.to_string())?),
         ];
-        let mut out = Vec::with_capacity(prepared.len());
-        for (table, p) in prepared {
-            out.push((table, p.publish().map_err(|e| e.to_string())?));
-        }
-        Ok(out)
+        publish(prepared.into())
     }
 }

@@ -9,4 +9,4 @@ pub mod source;
 pub use error::{ConfigError, ConfigErrors};
 pub use jobs::{ComuniSelector, JobSpec, JobsFile};
 pub use settings::Settings;
-pub use source::{ColumnMapping, SourceDefinition, SourceSpec};
+pub use source::{ColumnMapping, SocialeSourceSpec, Source, SourceDefinition, SourceSpec};

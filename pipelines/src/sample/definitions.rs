@@ -2,6 +2,7 @@
 //! rendered from the gestionali's layouts.
 
 use super::layouts::{self, Col, Layout};
+use super::sociale_layouts::{self, SCol, SocialLayout};
 use metrodati_interop::refdata::{self, ComuneCm};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -46,28 +47,66 @@ fn render_source(out: &mut String, istat: &str, layout: &Layout) {
         else {
             continue;
         };
-        let mut parts: Vec<String> = Vec::new();
-        if !values.is_empty() {
-            let v: Vec<String> = values
-                .iter()
-                .map(|(s, t)| format!("{} = {}", toml_str(s), toml_str(t)))
-                .collect();
-            parts.push(format!("values = {{ {} }}", v.join(", ")));
-        }
-        if let Some(f) = date_format {
-            parts.push(format!("date_format = {}", toml_str(f)));
-        }
-        if parts.is_empty() {
-            let _ = writeln!(out, "{} = {}", target.name(), toml_str(column));
-        } else {
-            let _ = writeln!(
-                out,
-                "{} = {{ column = {}, {} }}",
-                target.name(),
-                toml_str(column),
-                parts.join(", ")
-            );
-        }
+        render_column(out, target.name(), column, values, *date_format);
+    }
+}
+
+/// A `[[sociale]]` block.
+fn render_sociale(out: &mut String, istat: &str, layout: &SocialLayout) {
+    out.push_str("\n[[sociale]]\n");
+    let _ = writeln!(out, "name = {}", toml_str(layout.source_name));
+    let _ = writeln!(out, "kind = {}", toml_str(layout.kind.name()));
+    if let Some(m) = layout.module {
+        let _ = writeln!(out, "module = {}", toml_str(m));
+    }
+    let _ = writeln!(
+        out,
+        "url = {}",
+        toml_str(&format!("sample/sociale/{istat}/{}", layout.file_pattern))
+    );
+    let _ = writeln!(out, "read = {}", layout.read);
+    out.push_str("\n[sociale.columns]\n");
+    for col in layout.columns {
+        let SCol::Map {
+            target,
+            column,
+            values,
+            date_format,
+        } = col
+        else {
+            continue;
+        };
+        render_column(out, target.name(), column, values, *date_format);
+    }
+}
+
+fn render_column(
+    out: &mut String,
+    target: &str,
+    column: &str,
+    values: &[(&str, &str)],
+    date_format: Option<&str>,
+) {
+    let mut parts: Vec<String> = Vec::new();
+    if !values.is_empty() {
+        let v: Vec<String> = values
+            .iter()
+            .map(|(s, t)| format!("{} = {}", toml_str(s), toml_str(t)))
+            .collect();
+        parts.push(format!("values = {{ {} }}", v.join(", ")));
+    }
+    if let Some(f) = date_format {
+        parts.push(format!("date_format = {}", toml_str(f)));
+    }
+    if parts.is_empty() {
+        let _ = writeln!(out, "{target} = {}", toml_str(column));
+    } else {
+        let _ = writeln!(
+            out,
+            "{target} = {{ column = {}, {} }}",
+            toml_str(column),
+            parts.join(", ")
+        );
     }
 }
 
@@ -80,10 +119,16 @@ pub fn render_definition(comune: &ComuneCm) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# {} (ISTAT {}, codice catastale {}): anagrafe exports.",
+        "# {} (ISTAT {}, codice catastale {}): anagrafe and Cartella Sociale exports.",
         comune.denominazione, comune.codice_istat, comune.codice_catastale
     );
     let _ = writeln!(out, "# Gestionale: {} ({}).", first.gestionale, first.summary);
+    let cartella = sociale_layouts::cartella_of(comune);
+    let _ = writeln!(
+        out,
+        "# Cartella sociale: {} ({}).",
+        cartella.name, cartella.summary
+    );
     out.push_str(
         "# Initial definition, rendered by `metrodati sample --write-definitions`\n\
          # (metrodati_pipelines::sample::render_definition).\n\n",
@@ -94,6 +139,9 @@ pub fn render_definition(comune: &ComuneCm) -> String {
     let _ = writeln!(out, "note = {}", toml_str(first.note));
     for layout in sources {
         render_source(&mut out, &comune.codice_istat, layout);
+    }
+    for layout in cartella.sources {
+        render_sociale(&mut out, &comune.codice_istat, layout);
     }
     out
 }

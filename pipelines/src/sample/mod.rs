@@ -1,4 +1,5 @@
-//! Synthetic samples of the comuni's anagrafe exports (`metrodati sample`).
+//! Synthetic samples of the comuni's anagrafe and Cartella Sociale exports
+//! (`metrodati sample`; the latter in [`sociale`]).
 //!
 //! Two halves:
 //!
@@ -44,6 +45,8 @@ mod plan;
 mod population;
 mod random;
 mod record;
+pub mod sociale;
+mod sociale_layouts;
 mod writers;
 
 pub use definitions::{render_definition, write_definitions};
@@ -102,6 +105,11 @@ pub struct SampleSummary {
     /// Defects injected, by name (every name of [`DEFECT_KINDS`], zero
     /// included).
     pub defects: BTreeMap<&'static str, u64>,
+    /// Rows of the Cartella Sociale exports (`[[sociale]]` sources).
+    pub sociale_rows: u64,
+    /// Social workers' mistakes injected into them, by name (every name of
+    /// [`sociale::DEFECTS`] and [`sociale::REPAIRED`], zero included).
+    pub sociale_defects: BTreeMap<&'static str, u64>,
 }
 
 /// Why a sample could not be generated.
@@ -208,6 +216,11 @@ pub fn generate(
 
     let mut summary = SampleSummary {
         defects: DEFECT_KINDS.iter().map(|k| (*k, 0)).collect(),
+        sociale_defects: sociale::DEFECTS
+            .iter()
+            .chain(sociale::REPAIRED)
+            .map(|(k, _)| (*k, 0))
+            .collect(),
         ..SampleSummary::default()
     };
     for r in results {
@@ -222,6 +235,10 @@ pub fn generate(
         for (k, v) in o.defects {
             *summary.defects.entry(k).or_default() += v;
         }
+        summary.sociale_rows += o.sociale_rows;
+        for (k, v) in o.sociale_defects {
+            *summary.sociale_defects.entry(k).or_default() += v;
+        }
     }
     summary.files.sort();
     Ok(summary)
@@ -232,6 +249,8 @@ struct ComuneOutcome {
     rows: u64,
     files: Vec<PathBuf>,
     defects: BTreeMap<&'static str, u64>,
+    sociale_rows: u64,
+    sociale_defects: BTreeMap<&'static str, u64>,
 }
 
 /// Removes a comune's previous sample: its `sample/anagrafe/<istat>` folder
@@ -281,6 +300,8 @@ fn generate_comune(
             rows: 0,
             files: Vec::new(),
             defects,
+            sociale_rows: 0,
+            sociale_defects: BTreeMap::new(),
         });
     }
 
@@ -299,6 +320,11 @@ fn generate_comune(
     let weights: Vec<u32> = (0..n).map(|i| if i == 0 { 92 * (n - 1) } else { 8 }).collect();
     let sezioni = (comune.popolazione / 1000).max(1);
 
+    // Beneficiaries of the Cartella Sociale exports are drawn from these
+    // residents, with a stream of their own (the anagrafe bytes do not
+    // depend on it).
+    let mut beneficiaries =
+        (!def.sociale.is_empty()).then(|| sociale::Beneficiaries::new(opts.seed, &comune.codice_istat));
     let mut generator = Generator::new(comune, persons, &mut rng);
     let mut generated = 0;
     while let Some(family) = generator.next_family(&mut rng) {
@@ -314,6 +340,13 @@ fn generate_comune(
             let applied = defects::inject(&mut rng, &mut rec, &w.plan.caps);
             for k in &applied.kinds {
                 *defects.entry(*k).or_default() += 1;
+            }
+            let broken = applied
+                .kinds
+                .iter()
+                .any(|k| defects::HARD.iter().any(|(h, _)| h == k));
+            if let (Some(b), false) = (beneficiaries.as_mut(), broken) {
+                b.consider(p, family.members.len());
             }
             records.push((rec, applied));
         }
@@ -357,11 +390,21 @@ fn generate_comune(
             *defects.entry(defects::UTF8_BOM).or_default() += boms;
         }
     }
+    let (sociale_rows, sociale_defects) = match beneficiaries {
+        Some(b) => {
+            let w = sociale::write(def, comune, data_dir, b)?;
+            files.extend(w.files);
+            (w.rows, w.defects)
+        }
+        None => (0, BTreeMap::new()),
+    };
     Ok(ComuneOutcome {
         persons: generated,
         rows,
         files,
         defects,
+        sociale_rows,
+        sociale_defects,
     })
 }
 

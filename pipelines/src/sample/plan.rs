@@ -296,7 +296,11 @@ fn insert_extras(columns: &mut Vec<OutCol>, layout: &Layout) {
 
 /// Splits a source URL into folder (relative to the data folder), file name
 /// prefix and, with a `*` glob, suffix.
-fn split_url(istat: &str, source: &str, url: &str) -> Result<(PathBuf, String, Option<String>), SampleError> {
+pub(crate) fn split_url(
+    istat: &str,
+    source: &str,
+    url: &str,
+) -> Result<(PathBuf, String, Option<String>), SampleError> {
     let unsupported = |reason: &str| SampleError::Unsupported {
         comune: istat.to_string(),
         source_name: source.to_string(),

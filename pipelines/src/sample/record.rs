@@ -24,12 +24,15 @@ pub(crate) enum Value {
 }
 
 /// A cell as written to a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {
     Null,
     Str(String),
     /// A typed date (Parquet).
     Date(NaiveDate),
+    /// A number: typed in spreadsheets, written in the source's decimal
+    /// convention in text formats.
+    Number(f64),
 }
 
 /// The address parts, kept to rebuild the one-field address after a defect

@@ -8,14 +8,14 @@ use super::record::Cell;
 use super::SampleError;
 use chrono::Datelike;
 use metrodati_connectors::encoding::EncodingSpec;
-use metrodati_connectors::spec::{Format, SheetSpec};
+use metrodati_connectors::spec::{Format, FormatSpec, SheetSpec};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// A file being written.
-trait Sink {
+pub(crate) trait Sink {
     fn write_row(&mut self, cells: &[Cell], ragged: bool) -> Result<(), SampleError>;
     fn finish(self: Box<Self>) -> Result<(), SampleError>;
 }
@@ -49,6 +49,54 @@ fn cell_text(c: &Cell) -> Option<String> {
         Cell::Null => None,
         Cell::Str(s) => Some(s.clone()),
         Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+        Cell::Number(n) => Some(format!("{n:.2}")),
+    }
+}
+
+/// A number as a text format writes it, following the source's
+/// `decimal_comma` and `thousands_separator` (`1.234,50`).
+pub(crate) fn number_text(n: f64, read: &FormatSpec) -> String {
+    let plain = format!("{:.2}", n.abs());
+    let (int, frac) = plain.split_once('.').unwrap_or((&plain, "00"));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            if let Some(t) = read.thousands_separator {
+                grouped.push(t);
+            }
+        }
+        grouped.push(ch);
+    }
+    let sign = if n < 0.0 { "-" } else { "" };
+    let dec = if read.decimal_comma { ',' } else { '.' };
+    format!("{sign}{grouped}{dec}{frac}")
+}
+
+/// What a sink needs to know about its source: the definition's `read`
+/// options, the header, title rows above it, the author written in
+/// spreadsheet properties, and which columns are typed dates (Parquet).
+pub(crate) struct SinkSpec<'a> {
+    pub read: &'a FormatSpec,
+    pub header: Vec<String>,
+    pub titles: &'a [String],
+    pub author: &'a str,
+    pub typed_dates: Vec<bool>,
+}
+
+impl SourcePlan {
+    fn sink_spec(&self) -> SinkSpec<'_> {
+        use super::plan::OutKind;
+        SinkSpec {
+            read: &self.read,
+            header: self.header(),
+            titles: &self.titles,
+            author: self.layout.map(|l| l.gestionale).unwrap_or("metrodati sample"),
+            typed_dates: self
+                .columns
+                .iter()
+                .map(|c| matches!(c.kind, OutKind::Field { typed_date: true, .. }))
+                .collect(),
+        }
     }
 }
 
@@ -124,7 +172,7 @@ impl SourceWriter {
             return Ok(());
         }
         let path = self.plan.part_path(name);
-        let sink = open_sink(&self.plan, &path, self.bom)?;
+        let sink = open_sink(&self.plan.sink_spec(), &path, self.bom)?;
         if self.bom && self.plan.format == Format::Csv && is_utf8(self.plan.read.encoding) {
             self.boms += 1;
         }
@@ -173,14 +221,15 @@ fn is_utf8(e: EncodingSpec) -> bool {
     matches!(e, EncodingSpec::Utf8 | EncodingSpec::Auto)
 }
 
-fn open_sink(plan: &SourcePlan, path: &Path, bom: bool) -> Result<Box<dyn Sink>, SampleError> {
-    let header = plan.header();
-    Ok(match plan.format {
-        Format::Csv => Box::new(CsvSink::create(plan, path, &header, bom)?),
-        Format::Xlsx => Box::new(XlsxSink::create(plan, path, &header)?),
-        Format::Ods => Box::new(OdsSink::create(plan, path, &header)?),
-        Format::Parquet => Box::new(ParquetSink::create(plan, path)?),
-        Format::Json | Format::Ndjson => Box::new(JsonSink::create(plan, path, &header)?),
+/// Opens the writer of one file in the source's format.
+pub(crate) fn open_sink(spec: &SinkSpec<'_>, path: &Path, bom: bool) -> Result<Box<dyn Sink>, SampleError> {
+    let header = &spec.header;
+    Ok(match spec.read.format {
+        Format::Csv => Box::new(CsvSink::create(spec, path, header, bom)?),
+        Format::Xlsx => Box::new(XlsxSink::create(spec, path, header)?),
+        Format::Ods => Box::new(OdsSink::create(spec, path, header)?),
+        Format::Parquet => Box::new(ParquetSink::create(spec, path)?),
+        Format::Json | Format::Ndjson => Box::new(JsonSink::create(spec, path, header)?),
         Format::Xls => return Err(write_err(path, "cannot write .xls")),
     })
 }
@@ -202,10 +251,16 @@ struct CsvSink {
     quote: char,
     eol: &'static str,
     line: String,
+    read: FormatSpec,
 }
 
 impl CsvSink {
-    fn create(plan: &SourcePlan, path: &Path, header: &[String], bom: bool) -> Result<CsvSink, SampleError> {
+    fn create(
+        plan: &SinkSpec<'_>,
+        path: &Path,
+        header: &[String],
+        bom: bool,
+    ) -> Result<CsvSink, SampleError> {
         let encoding = match plan.read.encoding {
             EncodingSpec::Auto | EncodingSpec::Utf8 => TextEncoding::Utf8,
             EncodingSpec::Windows1252 | EncodingSpec::Iso88591 => TextEncoding::Windows1252,
@@ -225,13 +280,14 @@ impl CsvSink {
             quote: plan.read.quote,
             eol,
             line: String::with_capacity(512),
+            read: plan.read.clone(),
         };
         match encoding {
             TextEncoding::Utf8 if bom => sink.raw(b"\xEF\xBB\xBF")?,
             TextEncoding::Utf16Le => sink.raw(b"\xFF\xFE")?,
             _ => {}
         }
-        for t in &plan.titles {
+        for t in plan.titles {
             sink.text(&format!("{t}{eol}"))?;
         }
         sink.record(header.iter().map(String::as_str))?;
@@ -285,7 +341,13 @@ impl CsvSink {
 
 impl Sink for CsvSink {
     fn write_row(&mut self, cells: &[Cell], ragged: bool) -> Result<(), SampleError> {
-        let mut fields: Vec<String> = cells.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+        let mut fields: Vec<String> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Number(n) => number_text(*n, &self.read),
+                c => cell_text(c).unwrap_or_default(),
+            })
+            .collect();
         if ragged && fields.len() >= 2 {
             // A separator lost between the last two non-empty fields.
             let i = (1..fields.len())
@@ -322,7 +384,7 @@ fn sheet_names(spec: &Option<SheetSpec>, default: &str) -> (Vec<String>, usize) 
 }
 
 impl XlsxSink {
-    fn create(plan: &SourcePlan, path: &Path, header: &[String]) -> Result<XlsxSink, SampleError> {
+    fn create(plan: &SinkSpec<'_>, path: &Path, header: &[String]) -> Result<XlsxSink, SampleError> {
         use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
@@ -331,7 +393,7 @@ impl XlsxSink {
         let d = EXTRACTION_DATE;
         let created = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
             .map_err(|e| write_err(path, e))?;
-        let author = plan.layout.map(|l| l.gestionale).unwrap_or("metrodati sample");
+        let author = plan.author;
         workbook.set_properties(
             &DocProperties::new()
                 .set_author(author)
@@ -350,8 +412,12 @@ impl XlsxSink {
             sheet,
             next_row: 0,
         };
-        for t in plan.titles.clone() {
-            let row = [if t.is_empty() { Cell::Null } else { Cell::Str(t) }];
+        for t in plan.titles {
+            let row = [if t.is_empty() {
+                Cell::Null
+            } else {
+                Cell::Str(t.clone())
+            }];
             sink.put(&row)?;
         }
         let header: Vec<Cell> = header.iter().map(|h| Cell::Str(h.clone())).collect();
@@ -365,7 +431,10 @@ impl XlsxSink {
             .worksheet_from_index(self.sheet)
             .map_err(|e| write_err(&self.path, e))?;
         for (c, cell) in cells.iter().enumerate() {
-            if let Some(s) = cell_text(cell) {
+            if let Cell::Number(n) = cell {
+                ws.write_number(self.next_row, c as u16, *n)
+                    .map_err(|e| write_err(&self.path, e))?;
+            } else if let Some(s) = cell_text(cell) {
                 ws.write_string(self.next_row, c as u16, s)
                     .map_err(|e| write_err(&self.path, e))?;
             }
@@ -439,7 +508,7 @@ fn ods_text(s: &str, out: &mut String) {
 }
 
 impl OdsSink {
-    fn create(plan: &SourcePlan, path: &Path, header: &[String]) -> Result<OdsSink, SampleError> {
+    fn create(plan: &SinkSpec<'_>, path: &Path, header: &[String]) -> Result<OdsSink, SampleError> {
         use zip::write::SimpleFileOptions;
         use zip::{CompressionMethod, DateTime};
         let ze = |e: zip::result::ZipError| write_err(path, e);
@@ -500,8 +569,12 @@ impl OdsSink {
             zip,
             buf,
         };
-        for t in plan.titles.clone() {
-            sink.put(&[if t.is_empty() { Cell::Null } else { Cell::Str(t) }])?;
+        for t in plan.titles {
+            sink.put(&[if t.is_empty() {
+                Cell::Null
+            } else {
+                Cell::Str(t.clone())
+            }])?;
         }
         let header: Vec<Cell> = header.iter().map(|h| Cell::Str(h.clone())).collect();
         sink.put(&header)?;
@@ -511,6 +584,12 @@ impl OdsSink {
     fn put(&mut self, cells: &[Cell]) -> Result<(), SampleError> {
         self.buf.push_str("<table:table-row>");
         for c in cells {
+            if let Cell::Number(n) = c {
+                self.buf.push_str(&format!(
+                    "<table:table-cell office:value-type=\"float\" office:value=\"{n}\"><text:p>{n}</text:p></table:table-cell>"
+                ));
+                continue;
+            }
             match cell_text(c) {
                 None => self.buf.push_str("<table:table-cell/>"),
                 Some(s) => {
@@ -571,8 +650,7 @@ struct ParquetSink {
 }
 
 impl ParquetSink {
-    fn create(plan: &SourcePlan, path: &Path) -> Result<ParquetSink, SampleError> {
-        use super::plan::OutKind;
+    fn create(plan: &SinkSpec<'_>, path: &Path) -> Result<ParquetSink, SampleError> {
         use polars::prelude::*;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
@@ -581,15 +659,15 @@ impl ParquetSink {
         let mut names = Vec::new();
         let mut cols = Vec::new();
         let mut fields = Vec::new();
-        for c in &plan.columns {
-            let typed = matches!(c.kind, OutKind::Field { typed_date: true, .. });
-            names.push(c.name.clone());
+        for (i, name) in plan.header.iter().enumerate() {
+            let typed = plan.typed_dates.get(i).copied().unwrap_or(false);
+            names.push(name.clone());
             if typed {
                 cols.push(ColBuf::Date(Vec::new()));
-                fields.push(Field::new(c.name.as_str().into(), DataType::Date));
+                fields.push(Field::new(name.as_str().into(), DataType::Date));
             } else {
                 cols.push(ColBuf::Str(Vec::new()));
-                fields.push(Field::new(c.name.as_str().into(), DataType::String));
+                fields.push(Field::new(name.as_str().into(), DataType::String));
             }
         }
         let schema = Schema::from_iter(fields);
@@ -671,12 +749,12 @@ struct JsonSink {
 }
 
 impl JsonSink {
-    fn create(plan: &SourcePlan, path: &Path, header: &[String]) -> Result<JsonSink, SampleError> {
+    fn create(plan: &SinkSpec<'_>, path: &Path, header: &[String]) -> Result<JsonSink, SampleError> {
         let keys = header
             .iter()
             .map(|h| serde_json::to_string(h).unwrap_or_default())
             .collect();
-        let array = plan.format == Format::Json;
+        let array = plan.read.format == Format::Json;
         let mut out = create(path)?;
         if array {
             out.write_all(b"[").map_err(io_err(path))?;

@@ -4,6 +4,7 @@
 use metrodati_interop::cf::Sex;
 use metrodati_interop::schema::{self, Entity, FieldType};
 use metrodati_interop::validate::anagrafe::AnagrafeRecord;
+use metrodati_interop::validate::sociale::{PrestazioneRecord, SinaRecord, SinbaRecord};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -25,6 +26,9 @@ fn days(d: chrono::NaiveDate) -> i32 {
 enum Value<'a> {
     Str(Option<&'a str>),
     Date(Option<chrono::NaiveDate>),
+    Int(Option<i32>),
+    Num(Option<f64>),
+    Bool(Option<bool>),
 }
 
 fn build<R>(
@@ -44,7 +48,7 @@ fn build<R>(
                         .iter()
                         .map(|r| match get(r, f.name) {
                             Value::Str(s) => s,
-                            Value::Date(_) => None,
+                            _ => None,
                         })
                         .collect();
                     Column::new(f.name.into(), v)
@@ -54,12 +58,41 @@ fn build<R>(
                         .iter()
                         .map(|r| match get(r, f.name) {
                             Value::Date(d) => d.map(days),
-                            Value::Str(_) => None,
+                            _ => None,
                         })
                         .collect();
                     Column::new(f.name.into(), v).cast(&DataType::Date)?
                 }
-                FieldType::Integer => unreachable!("no integer field in record entities"),
+                FieldType::Integer => {
+                    let v: Vec<Option<i32>> = rows
+                        .iter()
+                        .map(|r| match get(r, f.name) {
+                            Value::Int(i) => i,
+                            _ => None,
+                        })
+                        .collect();
+                    Column::new(f.name.into(), v)
+                }
+                FieldType::Number => {
+                    let v: Vec<Option<f64>> = rows
+                        .iter()
+                        .map(|r| match get(r, f.name) {
+                            Value::Num(n) => n,
+                            _ => None,
+                        })
+                        .collect();
+                    Column::new(f.name.into(), v)
+                }
+                FieldType::Boolean => {
+                    let v: Vec<Option<bool>> = rows
+                        .iter()
+                        .map(|r| match get(r, f.name) {
+                            Value::Bool(b) => b,
+                            _ => None,
+                        })
+                        .collect();
+                    Column::new(f.name.into(), v)
+                }
             }
         };
         cols.push(col);
@@ -107,6 +140,103 @@ pub fn residenza_frame(istat: &str, rows: &[AnagrafeRecord]) -> PolarsResult<Dat
         "post_code" => Value::Str(r.post_code.as_deref()),
         "residence_start_date" => Value::Date(r.residence_start_date),
         other => unreachable!("residenza field {other} not mapped to the record"),
+    })
+}
+
+/// `prestazione_sociale` rows of a batch: each record with whether its
+/// beneficiary is a resident of the comune.
+pub fn prestazione_frame(istat: &str, rows: &[(PrestazioneRecord, bool)]) -> PolarsResult<DataFrame> {
+    build(
+        entity("prestazione_sociale"),
+        istat,
+        rows,
+        |(r, resident), f| match f {
+            "identifier" => Value::Str(Some(&r.identifier)),
+            "tax_code" => Value::Str(Some(&r.tax_code)),
+            "module" => Value::Str(Some(&r.module)),
+            "service_code" => Value::Str(Some(&r.service_code)),
+            "service_name" => Value::Str(r.service_name.as_deref()),
+            "benefit_character" => Value::Str(Some(&r.benefit_character)),
+            "means_test" => Value::Str(Some(&r.means_test)),
+            "dsu_protocol" => Value::Str(r.dsu_protocol.as_deref()),
+            "dsu_year" => Value::Int(r.dsu_year),
+            "dsu_date" => Value::Date(r.dsu_date),
+            "application_protocol" => Value::Str(Some(&r.application_protocol)),
+            "event_date" => Value::Date(r.event_date),
+            "start_date" => Value::Date(r.start_date),
+            "end_date" => Value::Date(r.end_date),
+            "delivery_date" => Value::Date(r.delivery_date),
+            "amount" => Value::Num(r.amount),
+            "monthly_amount" => Value::Num(r.monthly_amount),
+            "months" => Value::Int(r.months),
+            "entity_share" => Value::Num(r.entity_share),
+            "user_share" => Value::Num(r.user_share),
+            "health_service_share" => Value::Num(r.health_service_share),
+            "monthly_hours" => Value::Num(r.monthly_hours),
+            "taken_in_charge" => Value::Str(Some(&r.taken_in_charge)),
+            "user_area" => Value::Str(r.user_area.as_deref()),
+            "beneficiary_resident" => Value::Bool(Some(*resident)),
+            other => unreachable!("prestazione_sociale field {other} not mapped to the record"),
+        },
+    )
+}
+
+/// `valutazione_sina` rows of a batch.
+pub fn valutazione_sina_frame(istat: &str, rows: &[(SinaRecord, bool)]) -> PolarsResult<DataFrame> {
+    build(
+        entity("valutazione_sina"),
+        istat,
+        rows,
+        |(r, resident), f| match f {
+            "identifier" => Value::Str(Some(&r.identifier)),
+            "tax_code" => Value::Str(Some(&r.tax_code)),
+            "assessment_date" => Value::Date(Some(r.assessment_date)),
+            "service_identifier" => Value::Str(r.service_identifier.as_deref()),
+            "mobility" => Value::Str(Some(&r.mobility)),
+            "daily_living_activities" => Value::Str(Some(&r.daily_living_activities)),
+            "cognitive_disorders" => Value::Str(r.cognitive_disorders.as_deref()),
+            "behavioural_disorders" => Value::Str(Some(&r.behavioural_disorders)),
+            "health_care_needs" => Value::Str(r.health_care_needs.as_deref()),
+            "income_area" => Value::Str(Some(&r.income_area)),
+            "support_network" => Value::Str(Some(&r.support_network)),
+            "assessment_source" => Value::Str(Some(&r.assessment_source)),
+            "assessment_tool" => Value::Str(Some(&r.assessment_tool)),
+            "disability_source" => Value::Str(r.disability_source.as_deref()),
+            "civil_invalidity" => Value::Str(r.civil_invalidity.as_deref()),
+            "needed_services" => Value::Str(r.needed_services.as_deref()),
+            "beneficiary_resident" => Value::Bool(Some(*resident)),
+            other => unreachable!("valutazione_sina field {other} not mapped to the record"),
+        },
+    )
+}
+
+/// `caso_sinba` rows of a batch.
+pub fn caso_sinba_frame(istat: &str, rows: &[(SinbaRecord, bool)]) -> PolarsResult<DataFrame> {
+    build(entity("caso_sinba"), istat, rows, |(r, resident), f| match f {
+        "identifier" => Value::Str(Some(&r.identifier)),
+        "tax_code" => Value::Str(Some(&r.tax_code)),
+        "case_open_date" => Value::Date(Some(r.case_open_date)),
+        "case_close_date" => Value::Date(r.case_close_date),
+        "first_report_date" => Value::Date(Some(r.first_report_date)),
+        "report_source" => Value::Str(Some(&r.report_source)),
+        "unaccompanied_foreign_minor" => Value::Str(Some(&r.unaccompanied_foreign_minor)),
+        "minor_condition" => Value::Str(Some(&r.minor_condition)),
+        "living_place" => Value::Str(Some(&r.living_place)),
+        "school_attended" => Value::Str(Some(&r.school_attended)),
+        "work_condition" => Value::Str(Some(&r.work_condition)),
+        "disability" => Value::Str(Some(&r.disability)),
+        "minor_assessment" => Value::Str(Some(&r.minor_assessment)),
+        "family_assessment" => Value::Str(Some(&r.family_assessment)),
+        "judicial_report" => Value::Str(Some(&r.judicial_report)),
+        "judicial_measure" => Value::Str(Some(&r.judicial_measure)),
+        "judicial_measure_date" => Value::Date(r.judicial_measure_date),
+        "closing_reason" => Value::Str(r.closing_reason.as_deref()),
+        "services" => Value::Str(r.services.as_deref()),
+        "family_composition" => Value::Str(r.family_composition.as_deref()),
+        "isee_band" => Value::Str(r.isee_band.as_deref()),
+        "isee_household_members" => Value::Int(r.isee_household_members),
+        "beneficiary_resident" => Value::Bool(Some(*resident)),
+        other => unreachable!("caso_sinba field {other} not mapped to the record"),
     })
 }
 

@@ -8,7 +8,10 @@
 
 mod frames;
 
-pub use frames::{famiglia_frame, persona_frame, residenza_frame, FamilyAggregate};
+pub use frames::{
+    caso_sinba_frame, famiglia_frame, persona_frame, prestazione_frame, residenza_frame,
+    valutazione_sina_frame, FamilyAggregate,
+};
 
 use metrodati_interop::schema::{Entity, FieldType};
 use polars::prelude::*;
@@ -57,6 +60,8 @@ pub fn polars_schema(entity: &Entity) -> Schema {
                 FieldType::String => DataType::String,
                 FieldType::Date => DataType::Date,
                 FieldType::Integer => DataType::Int32,
+                FieldType::Number => DataType::Float64,
+                FieldType::Boolean => DataType::Boolean,
             };
             Field::new(f.name.into(), dtype)
         })

@@ -1,0 +1,39 @@
+//! The sociale pipeline: prestazioni sociali, SINA assessments and SINBA
+//! cases of a comune, from its Cartella Sociale exports (`[[sociale]]`
+//! sources) to the interoperability schema.
+//!
+//! Per comune, like the anagrafe: resolve and fingerprint the exports
+//! (unchanged inputs → no work), stream every row through mapping and
+//! validation ([`metrodati_interop::validate::sociale`]), write valid rows
+//! in batches and rejected rows to the quarantine, then replace the three
+//! partitions atomically. Each source's `kind` says which table its rows
+//! feed.
+//!
+//! **Link to `persona`.** Every row names its beneficiary by codice fiscale;
+//! the pipeline reads the comune's current `persona` partition (written by
+//! the anagrafe pipeline, which must have run first) and flags a row whose
+//! beneficiary is not a resident with the warning `beneficiary_not_resident`
+//! and `beneficiary_resident = false`: the row is kept (a benefit may
+//! outlive a change of residence; the steward checks). The partition's hash
+//! is part of the fingerprint, so a new anagrafe reprocesses the comune,
+//! and of the lineage.
+//!
+//! Duplicates: the same identifier twice (`duplicate_row` when the rows are
+//! equal, `duplicate_identifier` otherwise) and the same prestazione entered
+//! twice under two identifiers (`duplicate_entry`) are rejected.
+
+mod process;
+
+pub use process::process_comune;
+
+/// Pipeline name (in jobs.toml and the catalog).
+pub const PIPELINE: &str = "sociale";
+
+/// Version of the normalisation logic (part of every input fingerprint).
+pub const PIPELINE_VERSION: &str = "1";
+
+/// Tables this pipeline writes.
+pub const TABLES: [&str; 3] = ["prestazione_sociale", "valutazione_sina", "caso_sinba"];
+
+/// The table the anagrafe writes and this pipeline links to.
+pub const PERSONA: &str = "persona";
