@@ -273,6 +273,14 @@ fn execute(
         }
     }
     let today = chrono::Local::now().date_naive();
+    // Largest comuni first (by resident population), so that Milano does not
+    // start last and leave the other workers idle at the end of the run.
+    let population = |d: &SourceDefinition| {
+        metrodati_interop::refdata::comune_by_istat(d.istat()).map_or(0, |c| c.popolazione)
+    };
+    queue
+        .make_contiguous()
+        .sort_by_key(|(d, _)| std::cmp::Reverse(population(d)));
     let total_rows_hint = queue.len() as u64;
     progress.start("comuni", total_rows_hint);
 

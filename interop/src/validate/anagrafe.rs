@@ -112,7 +112,7 @@ impl Target {
 pub type Input = [Option<String>; Target::COUNT];
 
 /// A valid, normalised anagrafe row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AnagrafeRecord {
     pub tax_code: String,
     pub family_name: String,

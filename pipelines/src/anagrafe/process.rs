@@ -59,11 +59,22 @@ pub fn process_comune(def: &SourceDefinition, opts: &Options<'_>) -> ComuneOutco
     ComuneOutcome::finished(&istat, fingerprint, sources, result)
 }
 
-/// Where a codice fiscale was first seen.
+/// Where a codice fiscale was first seen. Kept for every accepted row of a
+/// comune, so it is compact: the file as an index, no allocation per row.
 struct Seen {
-    file: Arc<str>,
+    file: u32,
     line: u64,
     hash: u64,
+}
+
+/// A codice fiscale as a fixed 16-byte key (validated codes are 16 ASCII
+/// characters).
+fn cf_key(cf: &str) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    for (d, s) in k.iter_mut().zip(cf.bytes()) {
+        *d = s;
+    }
+    k
 }
 
 struct Processor<'o> {
@@ -73,13 +84,15 @@ struct Processor<'o> {
     residenza: PartitionWriter,
     batch: Vec<AnagrafeRecord>,
     families: BTreeMap<String, FamilyAggregate>,
-    seen: HashMap<String, Seen>,
+    seen: HashMap<[u8; 16], Seen>,
+    /// Files seen so far, indexed by `Seen::file`.
+    files: Vec<Arc<str>>,
     quarantines: Vec<Quarantine>,
 }
 
 fn record_hash(r: &AnagrafeRecord) -> u64 {
     let mut h = DefaultHasher::new();
-    format!("{r:?}").hash(&mut h);
+    r.hash(&mut h);
     h.finish()
 }
 
@@ -96,6 +109,7 @@ impl<'o> Processor<'o> {
             batch: Vec::with_capacity(opts.batch_rows),
             families: BTreeMap::new(),
             seen: HashMap::new(),
+            files: Vec::new(),
             quarantines: Vec::new(),
         })
     }
@@ -164,11 +178,13 @@ impl<'o> Processor<'o> {
         line: u64,
     ) -> Option<(&'static str, String)> {
         let hash = record_hash(rec);
-        if let Some(first) = self.seen.get(&rec.tax_code) {
-            let at = if Arc::ptr_eq(&first.file, file) || *first.file == **file {
+        let key = cf_key(&rec.tax_code);
+        if let Some(first) = self.seen.get(&key) {
+            let first_file = &self.files[first.file as usize];
+            let at = if Arc::ptr_eq(first_file, file) || **first_file == **file {
                 format!("alla riga {}", first.line)
             } else {
-                format!("alla riga {} del file {}", first.line, first.file)
+                format!("alla riga {} del file {}", first.line, first_file)
             };
             return Some(if first.hash == hash {
                 (
@@ -182,10 +198,21 @@ impl<'o> Processor<'o> {
                 )
             });
         }
+        let file_index = match self
+            .files
+            .iter()
+            .rposition(|f| Arc::ptr_eq(f, file) || **f == **file)
+        {
+            Some(i) => i,
+            None => {
+                self.files.push(file.clone());
+                self.files.len() - 1
+            }
+        };
         self.seen.insert(
-            rec.tax_code.clone(),
+            key,
             Seen {
-                file: file.clone(),
+                file: file_index as u32,
                 line,
                 hash,
             },
@@ -200,7 +227,10 @@ impl<'o> Processor<'o> {
             .or_default();
         fam.components += 1;
         if rec.parental_relationship_type_code == "1" {
-            fam.holders.push(rec.tax_code.clone());
+            fam.holders += 1;
+            if fam.first_holder.is_none() {
+                fam.first_holder = Some(cf_key(&rec.tax_code));
+            }
         }
         self.batch.push(rec);
         if self.batch.len() >= self.opts.batch_rows {
@@ -217,8 +247,8 @@ impl<'o> Processor<'o> {
     ) -> Result<Vec<(&'static str, CommittedPartition)>, String> {
         self.flush()?;
         // Family-level quality (warnings: the rows are kept).
-        let no_holder = self.families.values().filter(|f| f.holders.is_empty()).count() as u64;
-        let many_holders = self.families.values().filter(|f| f.holders.len() > 1).count() as u64;
+        let no_holder = self.families.values().filter(|f| f.holders == 0).count() as u64;
+        let many_holders = self.families.values().filter(|f| f.holders > 1).count() as u64;
         if let Some(first) = sources.first_mut() {
             if no_holder > 0 {
                 *first

@@ -12,8 +12,20 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FamilyAggregate {
     pub components: u32,
-    /// Codici fiscali of members with relation 1 (intestatario), in order.
-    pub holders: Vec<String>,
+    /// Members with relation 1 (intestatario).
+    pub holders: u32,
+    /// Codice fiscale of the first intestatario (16 ASCII bytes: kept
+    /// inline, one family at a time must not cost an allocation).
+    pub first_holder: Option<[u8; 16]>,
+}
+
+impl FamilyAggregate {
+    /// The first intestatario's codice fiscale.
+    pub fn holder(&self) -> Option<&str> {
+        self.first_holder
+            .as_ref()
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
 }
 
 const EPOCH_DAYS_CE: i32 = 719_163; // days from 0001-01-01 to 1970-01-01
@@ -263,7 +275,7 @@ pub fn famiglia_frame(istat: &str, families: &BTreeMap<String, FamilyAggregate>)
                 f.name.into(),
                 families
                     .values()
-                    .map(|a| a.holders.first().map(String::as_str))
+                    .map(|a| a.holder())
                     .collect::<Vec<Option<&str>>>(),
             ),
             other => unreachable!("famiglia field {other} not built"),
@@ -317,7 +329,8 @@ mod tests {
             "F1".to_string(),
             FamilyAggregate {
                 components: 3,
-                holders: vec!["X".into()],
+                holders: 1,
+                first_holder: Some(*b"RSSMRC80A01F205Z"),
             },
         );
         let df = famiglia_frame("015146", &fam).unwrap();
