@@ -1,6 +1,9 @@
 //! `metrodati`: batch ETL and open data for the 133 comuni of the Città
 //! Metropolitana di Milano.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 mod progress;
 

@@ -58,7 +58,7 @@ const LOG_BATCH: usize = 50_000;
 /// At most this many problems and rejected rows go into the XLSX (Excel's
 /// limit is about a million; a steward cannot use more anyway). The Parquet
 /// files always have everything.
-pub const XLSX_CAP: usize = 100_000;
+pub const XLSX_CAP: usize = 20_000;
 
 /// An append-only Parquet file written in batches (bounded memory) and
 /// committed atomically; nothing is written if nothing was appended.

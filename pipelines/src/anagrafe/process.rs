@@ -63,7 +63,8 @@ pub fn process_comune(def: &SourceDefinition, opts: &Options<'_>) -> ComuneOutco
 /// comune, so it is compact: the file as an index, no allocation per row.
 struct Seen {
     file: u32,
-    line: u64,
+    /// Line numbers beyond 4 billion are clamped (reports only).
+    line: u32,
     hash: u64,
 }
 
@@ -213,7 +214,7 @@ impl<'o> Processor<'o> {
             key,
             Seen {
                 file: file_index as u32,
-                line,
+                line: u32::try_from(line).unwrap_or(u32::MAX),
                 hash,
             },
         );
