@@ -28,6 +28,18 @@ fn in_flight() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
     IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Marks a temporary file that another writer of this process is filling
+/// (e.g. a streamed Parquet partition) as in flight, so that
+/// [`remove_stale_temps`] leaves it alone until [`release_in_flight`].
+pub fn mark_in_flight(path: &Path) {
+    in_flight().insert(path.to_path_buf());
+}
+
+/// Ends [`mark_in_flight`] for `path`.
+pub fn release_in_flight(path: &Path) {
+    in_flight().remove(path);
+}
+
 /// Writes `path` atomically: `write` fills a hidden temp file that then
 /// replaces the target.
 ///

@@ -237,7 +237,8 @@ pub(crate) fn run_source<S: Source, T: Targets>(
     let mut repairs = RepairLog::new(dir.join(format!("{}.repairs.parquet", so.name)));
     for (object, _) in &r.objects {
         if let Err(e) = stream_file::<S, T>(r.spec, object, so, &mut q, &mut repairs, progress, &mut handle) {
-            so.error = Some(format!("{}: {e}", object.url()));
+            // Connector errors already name the file; the others are given it here.
+            so.error = Some(e);
             break;
         }
     }
@@ -270,8 +271,9 @@ fn stream_file<S: Source, T: Targets>(
     let mapping = BoundMapping::<T>::bind(spec, &header).map_err(|m| {
         // The header is not echoed: without one, it would be a row of personal data.
         format!(
-            "colonne mancanti nell'intestazione: {} (l'intestazione letta ha {} colonne: verificare header_row, \
-             il separatore e i nomi delle colonne nella definizione)",
+            "{}: colonne mancanti nell'intestazione: {} (l'intestazione letta ha {} colonne: verificare \
+             header_row, il separatore e i nomi delle colonne nella definizione)",
+            object.url(),
             m.0.join(", "),
             header.len()
         )

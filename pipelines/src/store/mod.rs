@@ -131,6 +131,8 @@ impl PartitionWriter {
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let file = create_file(&tmp_path, private).map_err(io(&tmp_path))?;
+        // Another run in this process (the scheduler daemon) must not clean it up.
+        metrodati_connectors::atomic::mark_in_flight(&tmp_path);
         let writer = ParquetWriter::new(file)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::default())
@@ -233,6 +235,7 @@ impl PreparedPartition {
     pub fn publish(mut self) -> Result<CommittedPartition, StoreError> {
         std::fs::rename(&self.tmp_path, &self.final_path).map_err(io(&self.final_path))?;
         self.published = true;
+        metrodati_connectors::atomic::release_in_flight(&self.tmp_path);
         if let Some(dir) = self.final_path.parent() {
             if let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
@@ -250,6 +253,7 @@ impl Drop for PreparedPartition {
     fn drop(&mut self) {
         if !self.published {
             let _ = std::fs::remove_file(&self.tmp_path);
+            metrodati_connectors::atomic::release_in_flight(&self.tmp_path);
         }
     }
 }
@@ -260,6 +264,7 @@ impl Drop for PartitionWriter {
         self.writer = None;
         if !self.tmp_path.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.tmp_path);
+            metrodati_connectors::atomic::release_in_flight(&self.tmp_path);
         }
     }
 }
@@ -299,4 +304,32 @@ pub fn read_partition(path: &Path) -> Result<DataFrame, StoreError> {
             path: path.to_path_buf(),
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partition_being_written_survives_a_stale_temp_cleanup_in_the_same_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let entity = metrodati_interop::schema::entity("famiglia").unwrap();
+        let w = PartitionWriter::create(dir.path(), entity, "015146").unwrap();
+        let pdir = partition_dir(dir.path(), "famiglia", "015146");
+        let temps = || std::fs::read_dir(&pdir).unwrap().count();
+        assert_eq!(temps(), 1);
+        // Another job of the same daemon starting now cleans stale temporary files.
+        metrodati_connectors::atomic::remove_stale_temps(dir.path()).unwrap();
+        assert_eq!(temps(), 1, "the in-flight partition was removed");
+        let committed = w.commit().unwrap();
+        assert!(committed.path.exists());
+        assert_eq!(temps(), 1);
+        // Abandoned writers remove their file.
+        let w = PartitionWriter::create(dir.path(), entity, "015002").unwrap();
+        drop(w);
+        assert!(std::fs::read_dir(partition_dir(dir.path(), "famiglia", "015002"))
+            .unwrap()
+            .next()
+            .is_none());
+    }
 }
