@@ -43,6 +43,10 @@ pub struct Options<'a> {
     /// Above this share of quarantined rows the comune's partitions are not
     /// replaced (a wrong mapping must not wipe the store).
     pub max_rejected_share: f64,
+    /// Per-comune state entries (duplicates, families) kept in memory before
+    /// spilling to a private temporary file: bounds peak memory whatever the
+    /// size of a comune.
+    pub in_memory_limit: usize,
     pub progress: &'a dyn Progress,
 }
 

@@ -86,6 +86,8 @@ pub struct RunRequest {
     /// Above this share of quarantined rows a comune's partitions are not
     /// replaced (see [`DEFAULT_MAX_REJECTED_SHARE`]).
     pub max_rejected_share: f64,
+    /// See [`crate::pipeline::Options::in_memory_limit`].
+    pub in_memory_limit: usize,
     /// The job's `params` from jobs.toml (a JSON object), recorded with the run.
     pub params: serde_json::Value,
     /// The fire time this run is for (scheduled, catch-up, dependency and
@@ -313,6 +315,7 @@ fn execute(
                     force: req.force,
                     batch_rows: req.batch_rows,
                     max_rejected_share: req.max_rejected_share,
+                    in_memory_limit: req.in_memory_limit,
                     progress: rows,
                 };
                 // A bug must not take the whole run down: the comune fails, the others go on.

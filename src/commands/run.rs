@@ -40,6 +40,10 @@ pub struct Args {
     /// a wrong mapping must not wipe the store.
     #[arg(long, default_value_t = metrodati_pipelines::runner::DEFAULT_MAX_REJECTED_SHARE)]
     max_rejected_share: f64,
+    /// Per-comune entries (duplicate check, families) kept in memory before spilling to a private
+    /// temporary file; bounds peak memory whatever the size of a comune.
+    #[arg(long, default_value_t = metrodati_pipelines::anagrafe::DEFAULT_IN_MEMORY_LIMIT)]
+    in_memory_limit: usize,
     /// Run each job once per fire time of its schedule between two dates, both included, read in
     /// the job's time zone (e.g. 2026-03-01..2026-03-31); each run has trigger `backfill` and records
     /// its period. Takes the job's lease, so it never overlaps the scheduler's run of the job.
@@ -112,6 +116,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             workers,
             batch_rows: args.batch_rows.max(1),
             max_rejected_share: args.max_rejected_share,
+            in_memory_limit: args.in_memory_limit,
             params: toml_to_json(&job.params),
             period: None,
             run: None,

@@ -9,6 +9,9 @@
 
 pub mod mapping;
 mod process;
+mod state;
+
+pub use state::DEFAULT_IN_MEMORY_LIMIT;
 
 pub use process::{process_comune, ComuneOutcome, ComuneStatus, Options, SourceOutcome};
 

@@ -1,5 +1,6 @@
 //! Processing of one comune.
 
+use super::state::{DupIndex, Families, Seen};
 use super::{PIPELINE_VERSION, TABLES};
 use crate::config::SourceDefinition;
 use crate::config::SourceSpec;
@@ -9,15 +10,12 @@ use crate::pipeline::{
 };
 pub use crate::pipeline::{ComuneOutcome, ComuneStatus, Options, SourceOutcome};
 use crate::quarantine::Quarantine;
-use crate::store::{
-    famiglia_frame, persona_frame, residenza_frame, CommittedPartition, FamilyAggregate, PartitionWriter,
-};
+use crate::store::{famiglia_frame, persona_frame, residenza_frame, CommittedPartition, PartitionWriter};
 use metrodati_interop::schema::{self, SCHEMA_VERSION};
 use metrodati_interop::validate::anagrafe::{self as rules, AnagrafeRecord, Context, Input, Target};
 use metrodati_interop::validate::Issue;
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -59,15 +57,6 @@ pub fn process_comune(def: &SourceDefinition, opts: &Options<'_>) -> ComuneOutco
     ComuneOutcome::finished(&istat, fingerprint, sources, result)
 }
 
-/// Where a codice fiscale was first seen. Kept for every accepted row of a
-/// comune, so it is compact: the file as an index, no allocation per row.
-struct Seen {
-    file: u32,
-    /// Line numbers beyond 4 billion are clamped (reports only).
-    line: u32,
-    hash: u64,
-}
-
 /// A codice fiscale as a fixed 16-byte key (validated codes are 16 ASCII
 /// characters).
 fn cf_key(cf: &str) -> [u8; 16] {
@@ -84,8 +73,8 @@ struct Processor<'o> {
     persona: PartitionWriter,
     residenza: PartitionWriter,
     batch: Vec<AnagrafeRecord>,
-    families: BTreeMap<String, FamilyAggregate>,
-    seen: HashMap<[u8; 16], Seen>,
+    families: Families,
+    seen: DupIndex,
     /// Files seen so far, indexed by `Seen::file`.
     files: Vec<Arc<str>>,
     quarantines: Vec<Quarantine>,
@@ -108,8 +97,8 @@ impl<'o> Processor<'o> {
             residenza: PartitionWriter::create(opts.store, entity("residenza")?, istat)
                 .map_err(|e| e.to_string())?,
             batch: Vec::with_capacity(opts.batch_rows),
-            families: BTreeMap::new(),
-            seen: HashMap::new(),
+            families: Families::new(opts.in_memory_limit),
+            seen: DupIndex::new(opts.in_memory_limit),
             files: Vec::new(),
             quarantines: Vec::new(),
         })
@@ -154,7 +143,7 @@ impl<'o> Processor<'o> {
             accepted: false,
         };
         if let Some(rec) = outcome.record {
-            match self.duplicate(&rec, at.file, at.line) {
+            match self.duplicate(&rec, at.file, at.line)? {
                 Some((code, message)) => {
                     let value = rec.tax_code.clone();
                     verdict
@@ -177,17 +166,17 @@ impl<'o> Processor<'o> {
         rec: &AnagrafeRecord,
         file: &Arc<str>,
         line: u64,
-    ) -> Option<(&'static str, String)> {
+    ) -> Result<Option<(&'static str, String)>, String> {
         let hash = record_hash(rec);
         let key = cf_key(&rec.tax_code);
-        if let Some(first) = self.seen.get(&key) {
+        if let Some(first) = self.seen.get(&key)? {
             let first_file = &self.files[first.file as usize];
             let at = if Arc::ptr_eq(first_file, file) || **first_file == **file {
                 format!("alla riga {}", first.line)
             } else {
                 format!("alla riga {} del file {}", first.line, first_file)
             };
-            return Some(if first.hash == hash {
+            return Ok(Some(if first.hash == hash {
                 (
                     "duplicate_row",
                     format!("Riga duplicata: la stessa persona è già presente {at}"),
@@ -197,7 +186,7 @@ impl<'o> Processor<'o> {
                     "duplicate_tax_code",
                     format!("Codice fiscale già presente {at} con dati diversi"),
                 )
-            });
+            }));
         }
         let file_index = match self
             .files
@@ -217,22 +206,13 @@ impl<'o> Processor<'o> {
                 line: u32::try_from(line).unwrap_or(u32::MAX),
                 hash,
             },
-        );
-        None
+        )?;
+        Ok(None)
     }
 
     fn accept(&mut self, rec: AnagrafeRecord) -> Result<(), String> {
-        let fam = self
-            .families
-            .entry(rec.registered_family_code.clone())
-            .or_default();
-        fam.components += 1;
-        if rec.parental_relationship_type_code == "1" {
-            fam.holders += 1;
-            if fam.first_holder.is_none() {
-                fam.first_holder = Some(cf_key(&rec.tax_code));
-            }
-        }
+        let holder = (rec.parental_relationship_type_code == "1").then(|| cf_key(&rec.tax_code));
+        self.families.add(&rec.registered_family_code, holder)?;
         self.batch.push(rec);
         if self.batch.len() >= self.opts.batch_rows {
             self.flush()?;
@@ -248,8 +228,7 @@ impl<'o> Processor<'o> {
     ) -> Result<Vec<(&'static str, CommittedPartition)>, String> {
         self.flush()?;
         // Family-level quality (warnings: the rows are kept).
-        let no_holder = self.families.values().filter(|f| f.holders == 0).count() as u64;
-        let many_holders = self.families.values().filter(|f| f.holders > 1).count() as u64;
+        let (no_holder, many_holders) = self.families.holder_anomalies()?;
         if let Some(first) = sources.first_mut() {
             if no_holder > 0 {
                 *first
@@ -277,8 +256,12 @@ impl<'o> Processor<'o> {
         let famiglia_entity = schema::entity("famiglia").ok_or("entity famiglia missing")?;
         let mut famiglia = PartitionWriter::create(self.opts.store, famiglia_entity, &self.istat)
             .map_err(|e| e.to_string())?;
-        let df = famiglia_frame(&self.istat, &self.families).map_err(|e| e.to_string())?;
-        famiglia.write(&df).map_err(|e| e.to_string())?;
+        let istat = &self.istat;
+        self.families
+            .for_each_chunk(self.opts.batch_rows.max(1), |chunk| {
+                let df = famiglia_frame(istat, chunk).map_err(|e| e.to_string())?;
+                famiglia.write(&df).map_err(|e| e.to_string())
+            })?;
         // Prepare all three files (written, synced, hashed), then make them
         // visible back to back: a failure before this point replaces nothing.
         let prepared = [

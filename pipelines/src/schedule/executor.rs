@@ -126,6 +126,7 @@ impl Executor for PipelineExecutor {
             workers: self.workers.max(1),
             batch_rows: self.batch_rows.max(1),
             max_rejected_share: crate::runner::DEFAULT_MAX_REJECTED_SHARE,
+            in_memory_limit: crate::anagrafe::DEFAULT_IN_MEMORY_LIMIT,
             params: spec.params.clone(),
             period: Some(spec.period),
             run: Some(spec.run),
