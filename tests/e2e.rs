@@ -6,74 +6,10 @@ use metrodati_pipelines::config::SourceDefinition;
 use metrodati_pipelines::store::{file_sha256, partition_file, read_partition};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("METRODATI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared"))
-}
-
-/// A data folder with its own settings file pointing at the repository's
-/// source definitions and jobs, and at the ANPR archive in shared/.
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = shared().join("refdata/ANPR_archivio_comuni.csv");
-        assert!(archive.exists(), "ANPR archive missing at {}", archive.display());
-        let settings = format!(
-            "data_dir = \"data\"\nsources_dir = \"{}\"\njobs_file = \"{}\"\nanpr_archive = \"{}\"\n",
-            root().join("comuni").display(),
-            root().join("jobs.toml").display(),
-            archive.display()
-        );
-        std::fs::write(dir.path().join("metrodati.toml"), settings).unwrap();
-        Env { dir }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn store(&self) -> PathBuf {
-        self.data().join("store")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_metrodati"));
-        c.arg("--config")
-            .arg(self.dir.path().join("metrodati.toml"))
-            .args(args);
-        c.env_remove("METRODATI_DATA_DIR")
-            .env_remove("METRODATI_ANPR_ARCHIVE");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = self.cmd(args).output().unwrap();
-        let text = format!(
-            "metrodati {args:?}\nstatus {:?}\nstdout:\n{}\nstderr:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.code().is_some(), "{text}");
-        eprintln!("{text}");
-        out
-    }
-
-    fn catalog(&self) -> Catalog {
-        Catalog::open(&self.data().join("catalog.sqlite")).unwrap()
-    }
-}
+mod common;
+use common::*;
 
 /// Milano plus the first comune of every other format, so that every reader
 /// is exercised end to end.

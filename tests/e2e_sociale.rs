@@ -5,86 +5,22 @@
 //! beneficiaries linked to `persona`, reruns that do no work, and the
 //! tables checked by frictionless against their published Table Schemas.
 
-use metrodati_catalog::{Catalog, RunFilter, SourceStatus};
+use metrodati_catalog::{RunFilter, SourceStatus};
 use metrodati_pipelines::config::SourceDefinition;
 use metrodati_pipelines::sample::sociale::{DEFECTS, REPAIRED};
 use metrodati_pipelines::store::{partition_file, read_partition};
 use polars::prelude::DataFrame;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
+
+mod common;
+use common::*;
 
 /// Milano (cartella A, CSV), Corsico (cartella B, XLSX), Abbiategrasso
 /// (cartella A; its anagrafe is ODS).
 const COMUNI: &str = "015002,015093,015146";
 const TABLES: [&str; 3] = ["prestazione_sociale", "valutazione_sina", "caso_sinba"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("METRODATI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared"))
-}
-
-/// A data folder with its own settings pointing at the repository's
-/// definitions and jobs.
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = shared().join("refdata/ANPR_archivio_comuni.csv");
-        assert!(archive.exists(), "ANPR archive missing at {}", archive.display());
-        let settings = format!(
-            "data_dir = \"data\"\nsources_dir = \"{}\"\njobs_file = \"{}\"\nanpr_archive = \"{}\"\n",
-            root().join("comuni").display(),
-            root().join("jobs.toml").display(),
-            archive.display()
-        );
-        std::fs::write(dir.path().join("metrodati.toml"), settings).unwrap();
-        Env { dir }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn store(&self) -> PathBuf {
-        self.data().join("store")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_metrodati"))
-            .arg("--config")
-            .arg(self.dir.path().join("metrodati.toml"))
-            .args(args)
-            .env_remove("METRODATI_DATA_DIR")
-            .env_remove("METRODATI_ANPR_ARCHIVE")
-            .output()
-            .unwrap();
-        eprintln!(
-            "metrodati {args:?}\nstatus {:?}\nstdout:\n{}\nstderr:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.code().is_some());
-        out
-    }
-
-    fn catalog(&self) -> Catalog {
-        Catalog::open(&self.data().join("catalog.sqlite")).unwrap()
-    }
-
-    fn partition(&self, table: &str, istat: &str) -> DataFrame {
-        read_partition(&partition_file(&self.store(), table, istat)).unwrap()
-    }
-}
 
 /// The mistakes `metrodati sample` reports having injected into the
 /// Cartella Sociale exports ("injected mistakes: amount_missing 3, ...").
@@ -327,27 +263,6 @@ fn sociale_needs_the_anagrafe_first() {
     for t in TABLES {
         assert!(!partition_file(&env.store(), t, comune).exists());
     }
-}
-
-/// Writes a frame as CSV (header, ISO dates, empty for null).
-fn frame_to_csv(df: &DataFrame, path: &Path) {
-    use polars::prelude::DataType;
-    let cols: Vec<_> = df
-        .columns()
-        .iter()
-        .map(|c| c.cast(&DataType::String).unwrap())
-        .collect();
-    let mut w = csv::Writer::from_path(path).unwrap();
-    w.write_record(df.get_column_names().iter().map(|n| n.as_str()))
-        .unwrap();
-    for i in 0..df.height() {
-        let row: Vec<String> = cols
-            .iter()
-            .map(|c| c.str().unwrap().get(i).unwrap_or("").to_string())
-            .collect();
-        w.write_record(&row).unwrap();
-    }
-    w.flush().unwrap();
 }
 
 #[test]

@@ -64,17 +64,15 @@ pub const XLSX_CAP: usize = 20_000;
 /// committed atomically; nothing is written if nothing was appended.
 struct ParquetLog<T> {
     path: PathBuf,
-    schema: fn() -> Schema,
     frame: fn(&[T]) -> PolarsResult<DataFrame>,
     writer: Option<crate::store::PartitionWriter>,
     buffer: Vec<T>,
 }
 
 impl<T> ParquetLog<T> {
-    fn new(path: PathBuf, schema: fn() -> Schema, frame: fn(&[T]) -> PolarsResult<DataFrame>) -> Self {
+    fn new(path: PathBuf, frame: fn(&[T]) -> PolarsResult<DataFrame>) -> Self {
         ParquetLog {
             path,
-            schema,
             frame,
             writer: None,
             buffer: Vec::new(),
@@ -93,18 +91,18 @@ impl<T> ParquetLog<T> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        if self.writer.is_none() {
-            // Personal data: owner-only permissions.
-            self.writer = Some(crate::store::PartitionWriter::create_file(
-                &self.path,
-                (self.schema)(),
-                true,
-            )?);
-        }
         let df = (self.frame)(&self.buffer).map_err(|source| crate::store::StoreError::Parquet {
             path: self.path.clone(),
             source,
         })?;
+        if self.writer.is_none() {
+            // The file's schema is the frame's (defined once, by `frame`).
+            // Personal data: owner-only permissions.
+            let schema = df.schema().as_ref().clone();
+            self.writer = Some(crate::store::PartitionWriter::create_file(
+                &self.path, schema, true,
+            )?);
+        }
         if let Some(w) = self.writer.as_mut() {
             w.write(&df)?;
         }
@@ -119,26 +117,6 @@ impl<T> ParquetLog<T> {
             None => Ok(None),
         }
     }
-}
-
-fn string_schema(cols: &[(&str, DataType)]) -> Schema {
-    cols.iter()
-        .map(|(n, t)| Field::new((*n).into(), t.clone()))
-        .collect()
-}
-
-fn entries_schema() -> Schema {
-    string_schema(&[
-        ("file", DataType::String),
-        ("sheet", DataType::String),
-        ("row", DataType::UInt64),
-        ("column", DataType::String),
-        ("field", DataType::String),
-        ("value", DataType::String),
-        ("rule", DataType::String),
-        ("severity", DataType::String),
-        ("message_it", DataType::String),
-    ])
 }
 
 fn entries_frame(e: &[QuarantineEntry]) -> PolarsResult<DataFrame> {
@@ -157,15 +135,6 @@ fn entries_frame(e: &[QuarantineEntry]) -> PolarsResult<DataFrame> {
             Column::new("message_it".into(), s(|x| Some(&x.message_it))),
         ],
     )
-}
-
-fn rows_schema() -> Schema {
-    string_schema(&[
-        ("file", DataType::String),
-        ("sheet", DataType::String),
-        ("row", DataType::UInt64),
-        ("values_json", DataType::String),
-    ])
 }
 
 /// Rejected rows as read: the values as a JSON object keyed by header name.
@@ -226,8 +195,8 @@ impl Quarantine {
     pub fn new(dir: &Path, name: &str) -> Quarantine {
         Quarantine {
             xlsx_path: dir.join(format!("{name}.xlsx")),
-            entries: ParquetLog::new(dir.join(format!("{name}.parquet")), entries_schema, entries_frame),
-            rows: ParquetLog::new(dir.join(format!("{name}.rows.parquet")), rows_schema, rows_frame),
+            entries: ParquetLog::new(dir.join(format!("{name}.parquet")), entries_frame),
+            rows: ParquetLog::new(dir.join(format!("{name}.rows.parquet")), rows_frame),
             xlsx_entries: Vec::new(),
             xlsx_rows: Vec::new(),
             n_entries: 0,
@@ -525,18 +494,6 @@ pub struct RepairLog {
     count: u64,
 }
 
-fn repairs_schema() -> Schema {
-    string_schema(&[
-        ("file", DataType::String),
-        ("sheet", DataType::String),
-        ("row", DataType::UInt64),
-        ("column", DataType::String),
-        ("field", DataType::String),
-        ("kind", DataType::String),
-        ("original", DataType::String),
-    ])
-}
-
 fn repairs_frame(b: &[RepairEntry]) -> PolarsResult<DataFrame> {
     let s = |f: fn(&RepairEntry) -> Option<&str>| b.iter().map(f).collect::<Vec<Option<&str>>>();
     DataFrame::new(
@@ -556,7 +513,7 @@ fn repairs_frame(b: &[RepairEntry]) -> PolarsResult<DataFrame> {
 impl RepairLog {
     pub fn new(path: PathBuf) -> RepairLog {
         RepairLog {
-            log: ParquetLog::new(path, repairs_schema, repairs_frame),
+            log: ParquetLog::new(path, repairs_frame),
             count: 0,
         }
     }

@@ -8,8 +8,8 @@ use crate::pipeline::{
 };
 use crate::quarantine::Quarantine;
 use crate::store::{
-    caso_sinba_frame, file_sha256, partition_file, prestazione_frame, read_partition, valutazione_sina_frame,
-    CommittedPartition, PartitionWriter,
+    caso_sinba_frame, file_sha256, partition_file, prestazione_frame, read_partition_columns,
+    valutazione_sina_frame, CommittedPartition, PartitionWriter,
 };
 use metrodati_interop::cf;
 use metrodati_interop::schema::{self, SCHEMA_VERSION};
@@ -90,7 +90,7 @@ pub fn process_comune(def: &SourceDefinition, opts: &Options<'_>) -> ComuneOutco
 /// The codici fiscali of the comune's residents (omocodia decoded, so that a
 /// code written in its base form still matches).
 fn residents(persona: &Path) -> Result<HashSet<String>, String> {
-    let df = read_partition(persona).map_err(|e| e.to_string())?;
+    let df = read_partition_columns(persona, Some(&["tax_code"])).map_err(|e| e.to_string())?;
     let codes = df
         .column("tax_code")
         .and_then(|c| c.str())

@@ -297,8 +297,15 @@ pub fn file_sha256(path: &Path) -> Result<String, StoreError> {
 
 /// Reads a partition back (tests, checks, downstream pipelines).
 pub fn read_partition(path: &Path) -> Result<DataFrame, StoreError> {
+    read_partition_columns(path, None)
+}
+
+/// Reads only some columns of a partition (Parquet is columnar: the others
+/// are not read at all).
+pub fn read_partition_columns(path: &Path, columns: Option<&[&str]>) -> Result<DataFrame, StoreError> {
     let f = File::open(path).map_err(io(path))?;
     ParquetReader::new(f)
+        .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
         .finish()
         .map_err(|source| StoreError::Parquet {
             path: path.to_path_buf(),
