@@ -55,6 +55,9 @@ enum Command {
     /// Run the HTTP server configured in serve.toml (the WaaS e-service for INPS SIUSS, one base path
     /// per comune, PDND vouchers checked) until SIGTERM/SIGINT.
     Serve(commands::serve::Args),
+    /// INPS SIUSS submissions: write again a month's steward reports (sent, accepted, rejected with
+    /// reasons, pending) with the esiti received since the run.
+    Siuss(commands::siuss::Args),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Datasets(a) => commands::datasets::run(&settings, a),
         Command::Schema(a) => commands::schema::run(a),
         Command::Serve(a) => commands::serve::run(&settings, a),
+        Command::Siuss(a) => commands::siuss::run(&settings, a),
     };
     match result {
         Ok(code) => code,

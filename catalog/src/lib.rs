@@ -24,6 +24,10 @@
 //! | `scheduler_queue` | fire waiting, retrying or running | trigger, attempt, retry counters, not-before time, current run |
 //! | `siuss_flows` | SIUSS flow offered to INPS (WaaS) | ente, `id_flusso`, type, `ts_flusso` cursor, XML, status (`pending`/`sent`/`accepted`/`rejected`), latest esito, replacement ([`siuss`]) |
 //! | `siuss_esiti` | esito received from INPS | every esito as received, also for unknown flows |
+//! | `siuss_flow_meta` | flow built by the siuss pipeline | channel (WaaS or web upload), month, record, operation (I/C/SINBA snapshot), reason ([`siuss_ledger`]) |
+//! | `siuss_records` | record ever submitted | change tracking: content hash, inserting flow, cancelling flow, state |
+//! | `siuss_issues` | violation of the latest run per ente and month | the steward report's "not sent" rows (no CF on SINBA rows, by CHECK) |
+//! | `siuss_keys` | key | fingerprint of the SINBA pseudonym secret: a changed secret is refused |
 //!
 //! Run row totals ([`RunRecord::rows_read`] etc.) are not stored: they are
 //! summed from `source_accounting` when read.
@@ -50,6 +54,8 @@ mod error;
 mod scheduling;
 mod schema;
 pub mod siuss;
+pub mod siuss_ledger;
+mod text_enum;
 mod types;
 
 pub use catalog::{now_rfc3339, Catalog, BUSY_TIMEOUT, SEVERITIES};
@@ -59,6 +65,10 @@ pub use schema::{Migration, MIGRATIONS, SCHEMA_VERSION};
 pub use siuss::{
     CodiceEsito, EsitoOutcome, EsitoRecord, FlowEsito, FlowStatus, InsertedFlow, NewEsito, NewSiussFlow,
     SiussFlow, TipoFlusso,
+};
+pub use siuss_ledger::{
+    Canale, FlowMeta, FlowState, LedgerRecord, LedgerUpdate, Motivo, Operazione, RecordState, ReportFlow,
+    SiussIssue,
 };
 pub use types::{
     DatasetInfo, DatasetSummary, LineageEdge, NewVersion, QualityResult, RunFilter, RunId, RunRecord,

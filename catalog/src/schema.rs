@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "siuss_waas",
         sql: include_str!("migrations/0003_siuss_waas.sql"),
     },
+    Migration {
+        version: 4,
+        name: "siuss_submissions",
+        sql: include_str!("migrations/0004_siuss_submissions.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands.

@@ -45,63 +45,7 @@ type Result<T> = std::result::Result<T, CatalogError>;
 /// characters `api-comuni.yaml` allows for `flusso`.
 pub const MAX_FLUSSO_BYTES: usize = 7_500_000;
 
-macro_rules! siuss_enum {
-    ($(#[$m:meta])* $name:ident, $kind:literal { $($(#[$vm:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vm])* $variant),+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The text stored in the database and used on the wire.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ParseError;
-
-            /// Parses the exact text form (case matters: it is a wire format).
-            fn from_str(s: &str) -> std::result::Result<Self, ParseError> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(ParseError {
-                        kind: $kind,
-                        value: s.to_string(),
-                        expected: concat!($($text, ", "),+).trim_end_matches(", "),
-                    }),
-                }
-            }
-        }
-
-        impl ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(self.as_str()))
-            }
-        }
-
-        impl FromSql for $name {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-                value.as_str()?.parse().map_err(|e| FromSqlError::Other(Box::new(e)))
-            }
-        }
-    };
-}
-
-siuss_enum!(
+crate::text_enum::text_enum!(
     /// The two SIUSS flow formats.
     TipoFlusso, "SIUSS flow type" {
         /// `PS_PSA_SINA201812.xsd`: prestazioni sociali (agevolate), SINA.
@@ -111,7 +55,7 @@ siuss_enum!(
     }
 );
 
-siuss_enum!(
+crate::text_enum::text_enum!(
     /// Where a flow is in its exchange with INPS.
     FlowStatus, "SIUSS flow status" {
         /// Stored, not yet handed to INPS.
@@ -125,7 +69,7 @@ siuss_enum!(
     }
 );
 
-siuss_enum!(
+crate::text_enum::text_enum!(
     /// `codice_esito` of an esito (api-comuni.yaml `EsitoFlusso`).
     CodiceEsito, "codice_esito" {
         /// Acquired by SIUSS (`id_acquisizione_siuss` is the receipt).
@@ -490,8 +434,9 @@ impl Catalog {
     }
 
     /// The flows of `ente` that INPS may acquire after its cursor `since`
-    /// (Unix ms): status `pending` or `sent`, not replaced, `ts_flusso >
-    /// since`, oldest first, at most `limit`.
+    /// (Unix ms): status `pending` or `sent`, not replaced, not meant for
+    /// the web-application upload (`siuss_flow_meta.canale = 'upload'`),
+    /// `ts_flusso > since`, oldest first, at most `limit`.
     pub fn siuss_flows_since(&self, ente: &str, since: i64, limit: usize) -> Result<Vec<SiussFlow>> {
         const OP: &str = "siuss_flows_since";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -499,6 +444,8 @@ impl Catalog {
             "SELECT {FLOW_COLUMNS} FROM siuss_flows
              WHERE codice_ente = ?1 AND ts_flusso > ?2 AND status IN ('pending', 'sent')
                AND superseded_by IS NULL
+               AND NOT EXISTS (SELECT 1 FROM siuss_flow_meta m
+                               WHERE m.id_flusso = siuss_flows.id_flusso AND m.canale = 'upload')
              ORDER BY ts_flusso LIMIT ?3"
         );
         let mut st = self.conn.prepare_cached(&sql).ctx(OP)?;

@@ -10,5 +10,6 @@ pub mod quarantine;
 pub mod runner;
 pub mod sample;
 pub mod schedule;
+pub mod siuss;
 pub mod sociale;
 pub mod store;

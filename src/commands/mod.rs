@@ -8,6 +8,7 @@ pub mod sample;
 pub mod schedule;
 pub mod schema;
 pub mod serve;
+pub mod siuss;
 
 use anyhow::Context as _;
 use metrodati_catalog::Catalog;

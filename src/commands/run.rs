@@ -49,6 +49,14 @@ pub struct Args {
     /// its period. Takes the job's lease, so it never overlaps the scheduler's run of the job.
     #[arg(long, value_name = "FROM..TO", conflicts_with = "all")]
     backfill: Option<String>,
+    /// (siuss) The month to submit to INPS, YYYY-MM (default: the month before the fire time, or
+    /// before today for a manual run).
+    #[arg(long, value_name = "YYYY-MM")]
+    mese: Option<String>,
+    /// (siuss) Confirm that more than half of a comune's benefits sent to INPS were withdrawn and
+    /// must be cancelled (otherwise such a comune is refused: its export is probably incomplete).
+    #[arg(long)]
+    allow_mass_cancel: bool,
 }
 
 /// Comuni processed at once by default: the number of cores, at most 4.
@@ -117,7 +125,20 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             batch_rows: args.batch_rows.max(1),
             max_rejected_share: args.max_rejected_share,
             in_memory_limit: args.in_memory_limit,
-            params: toml_to_json(&job.params),
+            params: {
+                let mut p = toml_to_json(&job.params);
+                if let Some(obj) = p.as_object_mut() {
+                    if let Some(m) = &args.mese {
+                        m.parse::<metrodati_pipelines::siuss::Periodo>()
+                            .map_err(|e| anyhow::anyhow!("--mese: {e}"))?;
+                        obj.insert("mese".into(), m.clone().into());
+                    }
+                    if args.allow_mass_cancel {
+                        obj.insert("allow_mass_cancel".into(), true.into());
+                    }
+                }
+                p
+            },
             period: None,
             run: None,
             cancel: None,
@@ -248,15 +269,37 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             report.comuni.len(),
             started.elapsed().as_secs_f64()
         );
-            println!(
-                "store: {}  quarantine: {}  catalog: {}",
-                settings.store_dir.display(),
-                settings
-                    .quarantine_dir
-                    .join(format!("run-{}", report.run))
-                    .display(),
-                settings.catalog_path.display()
-            );
+            if req.pipeline == metrodati_pipelines::siuss::PIPELINE {
+                let counts = catalog.siuss_run_counts(report.run)?;
+                let total: u64 = counts.iter().map(|c| c.2).sum();
+                let parts: Vec<String> = counts
+                    .iter()
+                    .map(|(op, motivo, n)| format!("{n} {op} ({motivo})"))
+                    .collect();
+                println!(
+                    "SIUSS: records read = in step with INPS + held back (see the reports); {total} flows built{}",
+                    if parts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", parts.join(", "))
+                    }
+                );
+                println!(
+                    "SIUSS flows: catalog {} (served by `metrodati serve`); reports and bulk files: {}",
+                    settings.catalog_path.display(),
+                    settings.siuss_output_dir().display()
+                );
+            } else {
+                println!(
+                    "store: {}  quarantine: {}  catalog: {}",
+                    settings.store_dir.display(),
+                    settings
+                        .quarantine_dir
+                        .join(format!("run-{}", report.run))
+                        .display(),
+                    settings.catalog_path.display()
+                );
+            }
             if report.status != RunStatus::Succeeded {
                 worst = ExitCode::from(1);
             }

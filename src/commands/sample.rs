@@ -62,6 +62,14 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
         settings.data_dir.join("sample").display(),
         started.elapsed().as_secs_f64()
     );
+    // The demo's SINBA pseudonym secret (never overwritten: pseudonyms must stay stable).
+    let (secret, explicit) = settings.sinba_secret_path();
+    if !explicit && metrodati_pipelines::siuss::ensure_secret_file(&secret)? {
+        println!(
+            "SINBA pseudonym secret for the demo created in {} (production: set [siuss] sinba_secret_file)",
+            secret.display()
+        );
+    }
     if !summary.defects.is_empty() {
         let defects: Vec<String> = summary.defects.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("injected defects: {}", defects.join(", "));

@@ -26,6 +26,11 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
+        Env::with_settings("")
+    }
+
+    /// With more settings appended to metrodati.toml (e.g. a `[siuss]` section).
+    pub fn with_settings(extra: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let archive = shared().join("refdata/ANPR_archivio_comuni.csv");
         assert!(archive.exists(), "ANPR archive missing at {}", archive.display());
@@ -35,7 +40,7 @@ impl Env {
             root().join("jobs.toml").display(),
             archive.display()
         );
-        std::fs::write(dir.path().join("metrodati.toml"), settings).unwrap();
+        std::fs::write(dir.path().join("metrodati.toml"), format!("{settings}{extra}")).unwrap();
         Env { dir }
     }
 
@@ -53,7 +58,9 @@ impl Env {
             .arg(self.dir.path().join("metrodati.toml"))
             .args(args);
         c.env_remove("METRODATI_DATA_DIR")
-            .env_remove("METRODATI_ANPR_ARCHIVE");
+            .env_remove("METRODATI_ANPR_ARCHIVE")
+            .env_remove("METRODATI_SINBA_SECRET")
+            .env_remove("METRODATI_SERVE_CONFIG");
         c
     }
 

@@ -41,7 +41,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 /// Pipelines a job may run.
-pub const PIPELINES: &[&str] = &["anagrafe", "sociale"];
+pub const PIPELINES: &[&str] = &["anagrafe", "sociale", "siuss"];
 
 /// The default time zone of schedules.
 pub const DEFAULT_TIMEZONE: &str = "Europe/Rome";

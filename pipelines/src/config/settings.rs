@@ -28,6 +28,8 @@ pub struct Settings {
     pub quarantine_dir: PathBuf,
     /// ANPR archive of comuni (birthplace validity), when available.
     pub anpr_archive: Option<PathBuf>,
+    /// The `[siuss]` section (paths resolved against `root`).
+    pub siuss: crate::siuss::SiussSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +42,8 @@ struct SettingsFile {
     store: Option<PathBuf>,
     quarantine: Option<PathBuf>,
     anpr_archive: Option<PathBuf>,
+    #[serde(default)]
+    siuss: crate::siuss::SiussSettings,
 }
 
 /// Name of the optional settings file.
@@ -61,6 +65,7 @@ impl Settings {
             quarantine_dir: data_dir.join("quarantine"),
             data_dir,
             anpr_archive: None,
+            siuss: Default::default(),
         }
     }
 
@@ -129,10 +134,31 @@ impl Settings {
                 s.quarantine_dir = abs(p);
             }
         }
+        s.siuss = file.siuss.clone();
+        s.siuss.sinba_secret_file = file.siuss.sinba_secret_file.as_deref().map(abs);
+        s.siuss.output_dir = file.siuss.output_dir.as_deref().map(abs);
         s.anpr_archive = std::env::var_os("METRODATI_ANPR_ARCHIVE")
             .map(PathBuf::from)
             .or_else(|| file.anpr_archive.as_deref().map(abs));
         Ok(s)
+    }
+
+    /// Where the siuss pipeline writes flows and reports.
+    pub fn siuss_output_dir(&self) -> PathBuf {
+        self.siuss
+            .output_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("siuss"))
+    }
+
+    /// The SINBA pseudonym secret file: the configured one (`true`), or
+    /// `<data_dir>/secrets/sinba.key` (`false`), which `metrodati sample`
+    /// creates for the demo.
+    pub fn sinba_secret_path(&self) -> (PathBuf, bool) {
+        match &self.siuss.sinba_secret_file {
+            Some(p) => (p.clone(), true),
+            None => (self.data_dir.join("secrets").join("sinba.key"), false),
+        }
     }
 
     /// The ANPR archive path if configured and present.

@@ -450,9 +450,14 @@ impl Gen<'_> {
         row.text(Target::TaxCode, c.tax_code.clone());
         row.text(Target::Module, benefit.module);
         row.text(Target::ServiceCode, benefit.code);
-        let name = prestazioni::codice(benefit.code)
-            .and_then(|p| p.label)
-            .unwrap_or("Interventi per l'integrazione sociale dei soggetti deboli o a rischio");
+        // Z9.99 is "Altro" in the INPS table, too short for DenominazionePrestazione (10–200
+        // characters): the social worker describes the service.
+        let name = match benefit.code {
+            "Z9.99" => "Segretariato sociale: informazione e orientamento",
+            code => prestazioni::codice(code)
+                .and_then(|p| p.label)
+                .unwrap_or("Interventi per l'integrazione sociale dei soggetti deboli o a rischio"),
+        };
         row.text(Target::ServiceName, name);
         row.text(Target::BenefitCharacter, if benefit.periodic { "1" } else { "2" });
         row.text(Target::MeansTest, benefit.means_test);

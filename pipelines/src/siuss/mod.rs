@@ -1,0 +1,922 @@
+//! The siuss pipeline: a month's social benefits of each comune, from the
+//! store to the INPS SIUSS flows, with change tracking and the steward
+//! report.
+//!
+//! Per comune ([`process_comune`]):
+//!
+//! 1. **Build** ([`build`]): the `prestazione_sociale`, `valutazione_sina`
+//!    and `caso_sinba` partitions (written by the sociale pipeline) become
+//!    PS/PSA/SINA records (prestazione × calendar year, with SINA) and SINBA
+//!    records (case × codice prestazione, pseudonymous), each validated by
+//!    the rules of `metrodati-siuss` or carrying its violations.
+//! 2. **Plan** ([`plan`]): the records due by the end of the month are
+//!    compared with the ledger of what was sent (catalog `siuss_records`):
+//!    only new records (TipoOperazione I), cancellations of withdrawn ones
+//!    (C), corrections (C of the old version + I of the new, or a
+//!    replacement of a flow INPS has not taken yet) and resubmissions after
+//!    an esito are built. Nothing is sent twice.
+//! 3. **Store**: one message per record (one beneficiary, one prestazione;
+//!    `{Belfiore}.PS|SINBA.{AAAAMMGG}.{progressivo}`), in one catalog
+//!    transaction with the ledger and the month's violations. Comuni on
+//!    WaaS are served by `metrodati serve`; for comuni that upload on the
+//!    INPS web application ([`SiussSettings::upload`]) the month's bulk
+//!    files are written too, and their messages are never served.
+//! 4. **Report** ([`report`]): XLSX and CSV for the steward.
+//!
+//! Safety: a run that would cancel more than half of a comune's live
+//! records (and more than [`MASS_CANCEL_MIN`]) is refused for that comune —
+//! an export cut short must not withdraw benefits at INPS — unless the
+//! operator confirms with `--allow-mass-cancel`. A changed SINBA secret is
+//! refused (it would change every pseudonym).
+
+pub mod build;
+pub mod frame;
+pub mod periodo;
+pub mod plan;
+pub mod report;
+
+use crate::config::{ConfigError, Settings};
+use crate::runner::{ComuneReport, RunReport, RunRequest};
+use build::{PsCandidate, SinbaCandidate};
+use chrono::{NaiveDate, Utc};
+use metrodati_catalog::{
+    Canale, Catalog, CatalogError, FlowMeta, LedgerRecord, LedgerUpdate, Motivo, NewSiussFlow, Operazione,
+    RecordState, RunId, RunStatus, SiussIssue, SourceAccounting, SourceStatus, TipoFlusso,
+};
+use metrodati_siuss::{self as siuss, Ente, NomeFlusso, SinbaSecret, TipoNome, TipoOperazione};
+pub use periodo::Periodo;
+use plan::{Action, Now};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Pipeline name (in jobs.toml and the catalog).
+pub const PIPELINE: &str = "siuss";
+
+/// Rule of a SINBA case withdrawn after it was sent (SINBA cannot cancel).
+pub const WITHDRAWN_SINBA: &str = "siuss.sinba.withdrawn_after_send";
+
+/// Below this many cancellations a comune is never considered cut short.
+pub const MASS_CANCEL_MIN: usize = 10;
+
+/// Name of the SINBA secret in `siuss_keys`.
+const SINBA_KEY: &str = "sinba_pseudonym_v1";
+
+/// The `[siuss]` section of metrodati.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiussSettings {
+    /// `CFOperatore` of the flows: the codice fiscale of whoever transmits
+    /// (the Città Metropolitana for the comuni it serves).
+    pub cf_operatore: Option<String>,
+    /// Per comune (ISTAT code) `CFOperatore`, overriding `cf_operatore`.
+    #[serde(default)]
+    pub operatori: BTreeMap<String, String>,
+    /// Comuni (ISTAT codes) that upload the bulk file on the INPS web
+    /// application instead of joining WaaS.
+    #[serde(default)]
+    pub upload: Vec<String>,
+    /// File with the base64 SINBA pseudonym secret (≥ 32 bytes), readable
+    /// only by its owner (default `<data_dir>/secrets/sinba.key`, used only
+    /// if it exists). `METRODATI_SINBA_SECRET` (base64) takes precedence.
+    pub sinba_secret_file: Option<PathBuf>,
+    /// Where flows and reports go (default `<data_dir>/siuss`).
+    pub output_dir: Option<PathBuf>,
+}
+
+/// Errors of the siuss pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum SiussError {
+    #[error("catalog: {0}")]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Build(#[from] build::BuildError),
+    #[error("flow: {0}")]
+    Flow(#[from] siuss::FlowError),
+    #[error("writing: {0}")]
+    Write(#[from] metrodati_connectors::ConnectorError),
+    #[error("report: {0}")]
+    Report(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Loads the SINBA secret: `METRODATI_SINBA_SECRET`, else the configured
+/// file (which must exist), else the default file if it exists; `Ok(None)`
+/// otherwise (SINBA cases are then reported, not sent).
+pub fn load_secret(settings: &Settings) -> Result<Option<SinbaSecret>, SiussError> {
+    if let Ok(text) = std::env::var("METRODATI_SINBA_SECRET") {
+        return SinbaSecret::from_base64(&text)
+            .map(Some)
+            .map_err(|e| SiussError::Config(format!("METRODATI_SINBA_SECRET: {e}")));
+    }
+    let (path, explicit) = settings.sinba_secret_path();
+    if !explicit && !path.exists() {
+        return Ok(None);
+    }
+    let path = &path;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.permissions().mode() & 0o077 != 0 {
+                return Err(SiussError::Config(format!(
+                    "{}: the SINBA secret must be readable by its owner only (chmod 600)",
+                    path.display()
+                )));
+            }
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        SiussError::Config(format!(
+            "{}: cannot read the SINBA secret ([siuss] sinba_secret_file): {e}",
+            path.display()
+        ))
+    })?;
+    SinbaSecret::from_base64(&text)
+        .map(Some)
+        .map_err(|e| SiussError::Config(format!("{}: {e}", path.display())))
+}
+
+/// Creates a new random secret file (owner-only) if none exists at `path`;
+/// returns whether it created one. For the demo: production secrets are
+/// provisioned by the operator.
+pub fn ensure_secret_file(path: &Path) -> Result<bool, SiussError> {
+    if path.exists() {
+        return Ok(false);
+    }
+    use base64::Engine as _;
+    let mut key = [0u8; 32];
+    rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut key)
+        .map_err(|e| SiussError::Config(format!("no randomness for the SINBA secret: {e}")))?;
+    let text = format!("{}\n", base64::engine::general_purpose::STANDARD.encode(key));
+    metrodati_connectors::atomic::write_atomic_bytes(path, true, text.as_bytes())?;
+    Ok(true)
+}
+
+/// The fingerprint of a secret (the pseudonym of a fixed codice fiscale):
+/// equal fingerprints, equal pseudonyms.
+fn secret_fingerprint(s: &SinbaSecret) -> String {
+    s.id_beneficiario("RSSMRA80A01F205X")
+        .map(|id| id.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// What [`process_comune`] needs besides the comune.
+pub struct Context<'a> {
+    pub store: &'a Path,
+    pub output_dir: &'a Path,
+    pub periodo: Periodo,
+    /// The send date of the flow names.
+    pub today: NaiveDate,
+    pub secret: Option<&'a SinbaSecret>,
+    pub settings: &'a SiussSettings,
+    pub allow_mass_cancel: bool,
+    pub run: Option<RunId>,
+}
+
+/// What happened for one comune.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComuneSummary {
+    pub istat: String,
+    /// Records due this month (or earlier).
+    pub records: u64,
+    /// Of which held back by violations.
+    pub held: u64,
+    /// Flows built, by operation.
+    pub inserted: u64,
+    pub cancelled: u64,
+    /// Items for the steward to handle by hand (e.g. a withdrawn SINBA case).
+    pub notices: u64,
+    /// Report and bulk files written.
+    pub files: Vec<PathBuf>,
+}
+
+fn content_hash<T: serde::Serialize>(v: &T) -> String {
+    let json = serde_json::to_vec(v).expect("the SIUSS model serialises");
+    hex::encode(Sha256::digest(json))
+}
+
+/// The flows one run stores for a comune, with what the ledger becomes.
+struct Emitter<'a, 'c> {
+    catalog: &'c Catalog,
+    ente: &'a Ente,
+    ctx: &'a Context<'a>,
+    canale: Canale,
+    day: String,
+    now_ms: i64,
+    stored: Vec<String>,
+    /// For the bulk files of upload comuni.
+    bulk_ps: Vec<siuss::ValidatedPrestazione>,
+    bulk_sinba: Vec<siuss::ValidatedSinba>,
+}
+
+impl Emitter<'_, '_> {
+    fn name(&self, tipo: TipoNome) -> Result<NomeFlusso, SiussError> {
+        let n = self
+            .catalog
+            .next_siuss_progressivo(&self.ente.codice, tipo.as_str(), &self.day)?;
+        Ok(NomeFlusso::new(&self.ente.codice, tipo, self.ctx.today, n)?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn store(
+        &mut self,
+        flow: siuss::XmlFlow,
+        tipo: TipoFlusso,
+        replaces: Option<String>,
+        key: &str,
+        identifier: &str,
+        codice: &str,
+        operazione: Operazione,
+        motivo: Motivo,
+    ) -> Result<String, SiussError> {
+        let id = flow.id_flusso();
+        self.catalog.insert_siuss_flow(&NewSiussFlow {
+            codice_ente: self.ente.codice.clone(),
+            denominazione_ente: self
+                .ente
+                .denominazione
+                .clone()
+                .unwrap_or_else(|| self.ente.codice.clone()),
+            id_flusso: id.clone(),
+            tipo,
+            ts_flusso: self.now_ms,
+            flusso: flow.xml.into_bytes(),
+            replaces,
+        })?;
+        self.catalog.insert_siuss_flow_meta(&FlowMeta {
+            id_flusso: id.clone(),
+            run: self.ctx.run,
+            canale: self.canale,
+            periodo: self.ctx.periodo.to_string(),
+            record_key: key.to_string(),
+            identifier: identifier.to_string(),
+            codice_prestazione: codice.to_string(),
+            operazione,
+            motivo,
+        })?;
+        self.stored.push(id.clone());
+        Ok(id)
+    }
+
+    fn insert_ps(
+        &mut self,
+        c: &PsCandidate,
+        motivo: Motivo,
+        replaces: Option<String>,
+    ) -> Result<String, SiussError> {
+        let v = c.result.as_ref().expect("only ready records are inserted");
+        let nome = self.name(TipoNome::Ps)?;
+        let flow = siuss::ps_message(self.ente, &nome, v)?;
+        if self.canale == Canale::Upload {
+            self.bulk_ps.push(v.clone());
+        }
+        self.store(
+            flow,
+            TipoFlusso::PsPsaSina,
+            replaces,
+            &c.record_key,
+            &c.identifier,
+            &c.codice_prestazione,
+            Operazione::Inserimento,
+            motivo,
+        )
+    }
+
+    fn insert_sinba(
+        &mut self,
+        c: &SinbaCandidate,
+        motivo: Motivo,
+        replaces: Option<String>,
+    ) -> Result<String, SiussError> {
+        let v = c.result.as_ref().expect("only ready records are inserted");
+        let nome = self.name(TipoNome::Sinba)?;
+        let flow = siuss::sinba_message(self.ente, &nome, v)?;
+        if self.canale == Canale::Upload {
+            self.bulk_sinba.push(v.clone());
+        }
+        self.store(
+            flow,
+            TipoFlusso::Sinba,
+            replaces,
+            &c.record_key,
+            &c.identifier,
+            &c.codice_prestazione,
+            Operazione::Snapshot,
+            motivo,
+        )
+    }
+
+    /// A cancellation (TipoOperazione C) of the prestazione in the flow
+    /// `source`, read back from the stored XML.
+    fn cancel_ps(
+        &mut self,
+        key: &str,
+        source: &str,
+        motivo: Motivo,
+        replaces: Option<String>,
+    ) -> Result<String, SiussError> {
+        let flow = self
+            .catalog
+            .siuss_flow(source)?
+            .ok_or_else(|| SiussError::Refused(format!("flow {source} of record {key} is missing")))?;
+        let parsed = siuss::parse_ps(&String::from_utf8_lossy(&flow.flusso))
+            .map_err(|e| SiussError::Refused(format!("flow {source} cannot be read back: {e}")))?;
+        let b = parsed
+            .beneficiari
+            .into_iter()
+            .next()
+            .ok_or_else(|| SiussError::Refused(format!("flow {source} has no beneficiary")))?;
+        let mut p = b
+            .prestazioni
+            .into_iter()
+            .next()
+            .ok_or_else(|| SiussError::Refused(format!("flow {source} has no prestazione")))?;
+        p.tipo_operazione = TipoOperazione::Cancellazione;
+        let v = siuss::validate_prestazione(&b.beneficiario, &p).map_err(|v| {
+            SiussError::Refused(format!(
+                "the cancellation of {source} does not validate: {}",
+                v.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; ")
+            ))
+        })?;
+        let nome = self.name(TipoNome::Ps)?;
+        let xml = siuss::ps_message(self.ente, &nome, &v)?;
+        if self.canale == Canale::Upload {
+            self.bulk_ps.push(v.clone());
+        }
+        let identifier = key.rsplit_once('@').map_or(key, |(i, _)| i).to_string();
+        let codice = v.prestazione().codice_prestazione.clone();
+        self.store(
+            xml,
+            TipoFlusso::PsPsaSina,
+            replaces,
+            key,
+            &identifier,
+            &codice,
+            Operazione::Cancellazione,
+            motivo,
+        )
+    }
+}
+
+/// The ledger after the actions: key → update.
+type Ledger = BTreeMap<String, LedgerUpdate>;
+
+fn ledger_map(ente: &str, tipo: TipoFlusso, records: &[LedgerRecord]) -> Ledger {
+    records
+        .iter()
+        .map(|r| {
+            (
+                r.record_key.clone(),
+                LedgerUpdate {
+                    codice_ente: ente.to_string(),
+                    tipo,
+                    record_key: r.record_key.clone(),
+                    state: r.state,
+                    content_hash: r.content_hash.clone(),
+                    insert_flow: r.insert_flow.id_flusso.clone(),
+                    cancel_flow: r.cancel_flow.as_ref().map(|c| c.id_flusso.clone()),
+                },
+            )
+        })
+        .collect()
+}
+
+fn refuse_mass_cancel(actions: &[Action], ledger: &[LedgerRecord], what: &str) -> Option<String> {
+    let withdrawals = actions
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Action::Cancel {
+                    motivo: Motivo::Ritiro,
+                    ..
+                } | Action::Notice { .. }
+            )
+        })
+        .count();
+    let live = ledger.iter().filter(|r| r.state == RecordState::Active).count();
+    (withdrawals > MASS_CANCEL_MIN && withdrawals * 2 > live).then(|| {
+        format!(
+            "{what}: {withdrawals} record su {live} inviati risultano ritirati dalla cartella sociale; \
+             probabilmente l'export è incompleto. Nessun invio fatto: controllare l'export, oppure \
+             confermare le cancellazioni con --allow-mass-cancel"
+        )
+    })
+}
+
+/// A record as the tally sees it: its content hash when valid.
+struct View<'a> {
+    key: &'a str,
+    identifier: &'a str,
+    codice: &'a str,
+    /// Only for PS records: SINBA ones never carry it.
+    codice_fiscale: Option<&'a str>,
+    due: bool,
+    result: Result<String, &'a Vec<build::Problem>>,
+}
+
+/// What each record is now (ready with its hash, or held), counting the
+/// due records and recording the violations of the held ones.
+fn tally<'a>(
+    tipo: TipoFlusso,
+    views: impl Iterator<Item = View<'a>>,
+    summary: &mut ComuneSummary,
+    issues: &mut Vec<SiussIssue>,
+) -> BTreeMap<String, Now> {
+    let mut now = BTreeMap::new();
+    for v in views {
+        let state = match (&v.result, v.due) {
+            (Ok(hash), true) => Now::Ready(hash.clone()),
+            _ => Now::Held,
+        };
+        if v.due {
+            summary.records += 1;
+            if let Err(problems) = &v.result {
+                summary.held += 1;
+                issues.extend(problems.iter().map(|p| SiussIssue {
+                    tipo,
+                    record_key: v.key.to_string(),
+                    identifier: v.identifier.to_string(),
+                    codice_prestazione: Some(v.codice.to_string()).filter(|s| !s.is_empty()),
+                    codice_fiscale: v.codice_fiscale.map(str::to_string).filter(|s| !s.is_empty()),
+                    field: p.field.clone(),
+                    rule: p.rule.clone(),
+                    message: p.message.clone(),
+                }));
+            }
+        }
+        now.insert(v.key.to_string(), state);
+    }
+    now
+}
+
+/// Processes one comune: builds, plans and stores its flows, and writes its
+/// report. Everything it writes to the catalog is one transaction.
+pub fn process_comune(
+    catalog: &mut Catalog,
+    ctx: &Context<'_>,
+    istat: &str,
+) -> Result<ComuneSummary, SiussError> {
+    let cf_operatore = ctx
+        .settings
+        .operatori
+        .get(istat)
+        .or(ctx.settings.cf_operatore.as_ref())
+        .ok_or_else(|| {
+            SiussError::Config(
+                "[siuss] cf_operatore is not set in metrodati.toml: the flows need the CFOperatore".into(),
+            )
+        })?;
+    let ente = Ente::comune_cm_milano(istat, cf_operatore)
+        .ok_or_else(|| SiussError::Config(format!("{istat} is not a comune of the Città Metropolitana")))?;
+    let canale = if ctx.settings.upload.iter().any(|c| c == istat) {
+        Canale::Upload
+    } else {
+        Canale::Waas
+    };
+    let built = build::build_comune(ctx.store, istat, ctx.periodo, ctx.secret)?;
+    let mut summary = ComuneSummary {
+        istat: istat.to_string(),
+        ..Default::default()
+    };
+
+    // What is ready now, and the violations of what is due.
+    let mut issues = Vec::new();
+    let ps_views = built.ps.iter().map(|c| View {
+        key: &c.record_key,
+        identifier: &c.identifier,
+        codice: &c.codice_prestazione,
+        codice_fiscale: Some(c.codice_fiscale.as_str()),
+        due: c.due,
+        result: c.result.as_ref().map(content_hash),
+    });
+    let ps_now = tally(TipoFlusso::PsPsaSina, ps_views, &mut summary, &mut issues);
+    let sinba_views = built.sinba.iter().map(|c| View {
+        key: &c.record_key,
+        identifier: &c.identifier,
+        codice: &c.codice_prestazione,
+        codice_fiscale: None,
+        due: c.due,
+        result: c.result.as_ref().map(content_hash),
+    });
+    let sinba_now = tally(TipoFlusso::Sinba, sinba_views, &mut summary, &mut issues);
+    let ps_by_key: HashMap<&str, &PsCandidate> =
+        built.ps.iter().map(|c| (c.record_key.as_str(), c)).collect();
+    let sinba_by_key: HashMap<&str, &SinbaCandidate> =
+        built.sinba.iter().map(|c| (c.record_key.as_str(), c)).collect();
+
+    let ps_ledger = catalog.siuss_records(&ente.codice, TipoFlusso::PsPsaSina)?;
+    let sinba_ledger = catalog.siuss_records(&ente.codice, TipoFlusso::Sinba)?;
+    let ps_actions = plan::plan(&ps_now, &ps_ledger, true);
+    let sinba_actions = plan::plan(&sinba_now, &sinba_ledger, false);
+    if !ctx.allow_mass_cancel {
+        for (actions, ledger, what) in [
+            (&ps_actions, &ps_ledger, "PS/PSA/SINA"),
+            (&sinba_actions, &sinba_ledger, "SINBA"),
+        ] {
+            if let Some(e) = refuse_mass_cancel(actions, ledger, what) {
+                return Err(SiussError::Refused(e));
+            }
+        }
+    }
+
+    let now_ms = Utc::now().timestamp_millis();
+    let day = ctx.today.format("%Y%m%d").to_string();
+    let periodo = ctx.periodo.to_string();
+    let (stored, bulk_ps, bulk_sinba) = catalog.transaction(|cat| {
+        let mut em = Emitter {
+            catalog: cat,
+            ente: &ente,
+            ctx,
+            canale,
+            day: day.clone(),
+            now_ms,
+            stored: Vec::new(),
+            bulk_ps: Vec::new(),
+            bulk_sinba: Vec::new(),
+        };
+        let run =
+            |e: &mut Emitter<'_, '_>| -> Result<(Ledger, Ledger, Vec<SiussIssue>, u64, u64), SiussError> {
+                let mut ps_l = ledger_map(&ente.codice, TipoFlusso::PsPsaSina, &ps_ledger);
+                let mut sinba_l = ledger_map(&ente.codice, TipoFlusso::Sinba, &sinba_ledger);
+                let mut notices = Vec::new();
+                let (mut inserted, mut cancelled) = (0, 0);
+                for a in &ps_actions {
+                    match a {
+                        Action::Insert {
+                            key,
+                            motivo,
+                            replaces,
+                        } => {
+                            let c = ps_by_key[key.as_str()];
+                            let id = e.insert_ps(c, *motivo, replaces.clone())?;
+                            let hash = match &ps_now[key] {
+                                Now::Ready(h) => h.clone(),
+                                Now::Held => unreachable!("inserted records are ready"),
+                            };
+                            let cancel_flow = ps_l.get(key).and_then(|l| l.cancel_flow.clone());
+                            ps_l.insert(
+                                key.clone(),
+                                LedgerUpdate {
+                                    codice_ente: ente.codice.clone(),
+                                    tipo: TipoFlusso::PsPsaSina,
+                                    record_key: key.clone(),
+                                    state: RecordState::Active,
+                                    content_hash: hash,
+                                    insert_flow: id,
+                                    cancel_flow,
+                                },
+                            );
+                            inserted += 1;
+                        }
+                        Action::Cancel {
+                            key,
+                            source,
+                            motivo,
+                            replaces,
+                        } => {
+                            let id = e.cancel_ps(key, source, *motivo, replaces.clone())?;
+                            if let Some(l) = ps_l.get_mut(key) {
+                                l.cancel_flow = Some(id);
+                                if *motivo == Motivo::Ritiro {
+                                    l.state = RecordState::Withdrawn;
+                                }
+                            }
+                            cancelled += 1;
+                        }
+                        Action::Forget { key } => {
+                            if let Some(l) = ps_l.get_mut(key) {
+                                l.state = RecordState::Withdrawn;
+                            }
+                        }
+                        Action::Notice { .. } => {}
+                    }
+                }
+                for a in &sinba_actions {
+                    match a {
+                        Action::Insert {
+                            key,
+                            motivo,
+                            replaces,
+                        } => {
+                            let c = sinba_by_key[key.as_str()];
+                            let id = e.insert_sinba(c, *motivo, replaces.clone())?;
+                            let hash = match &sinba_now[key] {
+                                Now::Ready(h) => h.clone(),
+                                Now::Held => unreachable!("inserted records are ready"),
+                            };
+                            sinba_l.insert(
+                                key.clone(),
+                                LedgerUpdate {
+                                    codice_ente: ente.codice.clone(),
+                                    tipo: TipoFlusso::Sinba,
+                                    record_key: key.clone(),
+                                    state: RecordState::Active,
+                                    content_hash: hash,
+                                    insert_flow: id,
+                                    cancel_flow: None,
+                                },
+                            );
+                            inserted += 1;
+                        }
+                        Action::Forget { key } => {
+                            if let Some(l) = sinba_l.get_mut(key) {
+                                l.state = RecordState::Withdrawn;
+                            }
+                        }
+                        Action::Notice { key, message } => {
+                            if let Some(l) = sinba_l.get_mut(key) {
+                                l.state = RecordState::Withdrawn;
+                            }
+                            let (identifier, codice) = key.split_once('/').unwrap_or((key.as_str(), ""));
+                            notices.push(SiussIssue {
+                                tipo: TipoFlusso::Sinba,
+                                record_key: key.clone(),
+                                identifier: identifier.to_string(),
+                                codice_prestazione: Some(codice.to_string()).filter(|s| !s.is_empty()),
+                                codice_fiscale: None,
+                                field: None,
+                                rule: WITHDRAWN_SINBA.into(),
+                                message: message.clone(),
+                            });
+                        }
+                        Action::Cancel { .. } => unreachable!("SINBA has no cancellation"),
+                    }
+                }
+                Ok((ps_l, sinba_l, notices, inserted, cancelled))
+            };
+        let (ps_l, sinba_l, notices, inserted, cancelled) = run(&mut em).map_err(|e| match e {
+            SiussError::Catalog(c) => c,
+            other => CatalogError::InvalidInput {
+                op: "siuss",
+                message: other.to_string(),
+            },
+        })?;
+        // Only the records an action touched are written.
+        for a in &ps_actions {
+            if let Some(l) = ps_l.get(a.key()) {
+                cat.upsert_siuss_record(l)?;
+            }
+        }
+        for a in &sinba_actions {
+            if let Some(l) = sinba_l.get(a.key()) {
+                cat.upsert_siuss_record(l)?;
+            }
+        }
+        summary.inserted = inserted;
+        summary.cancelled = cancelled;
+        summary.notices = notices.len() as u64;
+        let mut all = issues.clone();
+        all.extend(notices);
+        cat.replace_siuss_issues(&ente.codice, &periodo, ctx.run, &all)?;
+        if canale == Canale::Upload && !em.stored.is_empty() {
+            let ids: Vec<&str> = em.stored.iter().map(String::as_str).collect();
+            cat.mark_siuss_flows_sent(&ente.codice, &ids, Utc::now())?;
+        }
+        Ok((em.stored, em.bulk_ps, em.bulk_sinba))
+    })?;
+    tracing::info!(comune = istat, flows = stored.len(), "siuss flows stored");
+
+    // Bulk files of the upload channel: the same operations, one file per type.
+    let dir = ctx.output_dir.join(istat).join(ctx.periodo.to_string());
+    if !bulk_ps.is_empty() {
+        let nome = bulk_name(&dir, &ente.codice, TipoNome::Ps, ctx.today)?;
+        let flow = siuss::ps_bulk(&ente, &nome, &bulk_ps)?;
+        let path = dir.join(format!("{nome}.xml"));
+        metrodati_connectors::atomic::write_atomic_bytes(&path, true, flow.xml.as_bytes())?;
+        summary.files.push(path);
+    }
+    if !bulk_sinba.is_empty() {
+        let nome = bulk_name(&dir, &ente.codice, TipoNome::Sinba, ctx.today)?;
+        let flow = siuss::sinba_bulk(&ente, &nome, &bulk_sinba)?;
+        let path = dir.join(format!("{nome}.xml"));
+        metrodati_connectors::atomic::write_atomic_bytes(&path, true, flow.xml.as_bytes())?;
+        summary.files.push(path);
+    }
+    let denominazione = metrodati_interop::refdata::comune_by_istat(istat)
+        .map(|c| c.denominazione.clone())
+        .unwrap_or_default();
+    let (x, c) = report::write(
+        catalog,
+        ctx.output_dir,
+        istat,
+        &ente.codice,
+        &denominazione,
+        ctx.periodo,
+    )?;
+    summary.files.push(x);
+    summary.files.push(c);
+    Ok(summary)
+}
+
+/// The name of a bulk file: the next daily progressive after the bulk files
+/// of that day already written for the comune (a bulk name must be unique at
+/// INPS; the messages of upload comuni are never sent, so only bulk files
+/// count).
+fn bulk_name(dir: &Path, ente: &str, tipo: TipoNome, day: NaiveDate) -> Result<NomeFlusso, SiussError> {
+    let prefix = format!("{ente}.{}.{}.", tipo.as_str(), day.format("%Y%m%d"));
+    let comune_dir = dir.parent().unwrap_or(dir);
+    let mut max = 0;
+    if let Ok(months) = std::fs::read_dir(comune_dir) {
+        for m in months.flatten() {
+            if let Ok(files) = std::fs::read_dir(m.path()) {
+                for f in files.flatten() {
+                    let name = f.file_name().to_string_lossy().to_string();
+                    if let Some(n) = name
+                        .strip_prefix(&prefix)
+                        .and_then(|r| r.strip_suffix(".xml"))
+                        .and_then(|n| n.parse::<u32>().ok())
+                    {
+                        max = max.max(n);
+                    }
+                }
+            }
+        }
+    }
+    Ok(NomeFlusso::new(ente, tipo, day, max + 1)?)
+}
+
+/// The month a run submits: `params.mese` (from `--mese`), else the month
+/// before the run's fire time, else the month before today.
+pub fn periodo_of(req: &RunRequest, today: NaiveDate) -> Result<Periodo, SiussError> {
+    if let Some(m) = req.params.get("mese").and_then(|v| v.as_str()) {
+        return m.parse().map_err(SiussError::Config);
+    }
+    Ok(match req.period {
+        Some(fire) => Periodo::for_fire_time(fire),
+        None => Periodo::of(today).previous(),
+    })
+}
+
+/// The accounting and report line of a comune that was not processed.
+fn not_processed(istat: &str, periodo: &Periodo, reason: String) -> (SourceAccounting, ComuneReport) {
+    (
+        SourceAccounting {
+            comune: istat.to_string(),
+            source: format!("siuss {periodo}"),
+            status: SourceStatus::Failed,
+            rows_read: 0,
+            rows_written: 0,
+            rows_quarantined: 0,
+            repairs: BTreeMap::new(),
+            fingerprint: None,
+            error: Some(reason.clone()),
+            quarantine_path: None,
+        },
+        ComuneReport {
+            istat: istat.to_string(),
+            denominazione: metrodati_interop::refdata::comune_by_istat(istat)
+                .map(|x| x.denominazione.clone())
+                .unwrap_or_default(),
+            status: crate::pipeline::ComuneStatus::Failed(reason),
+            rows_read: 0,
+            rows_written: 0,
+            rows_quarantined: 0,
+            repairs: 0,
+            quarantine_files: vec![],
+        },
+    )
+}
+
+/// Runs the siuss pipeline for the request's comuni (called by
+/// [`crate::runner::run`]). Each comune is one catalog transaction; a
+/// comune that fails leaves nothing behind and the others go on.
+pub fn run(
+    settings: &Settings,
+    catalog: &mut Catalog,
+    req: &RunRequest,
+    run: RunId,
+    config_errors: Vec<ConfigError>,
+) -> Result<RunReport, SiussError> {
+    let today = chrono::Local::now().date_naive();
+    let periodo = periodo_of(req, today)?;
+    let secret = load_secret(settings)?;
+    if let Some(s) = &secret {
+        if !catalog.check_siuss_key(SINBA_KEY, &secret_fingerprint(s))? {
+            return Err(SiussError::Refused(
+                "the SINBA pseudonym secret differs from the one used for earlier submissions: every \
+                 IDBeneficiario would change and INPS could no longer link the cases. Restore the \
+                 original secret"
+                    .into(),
+            ));
+        }
+    }
+    let output_dir = settings.siuss_output_dir();
+    let allow_mass_cancel = req
+        .params
+        .get("allow_mass_cancel")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let ctx = Context {
+        store: &settings.store_dir,
+        output_dir: &output_dir,
+        periodo,
+        today,
+        secret: secret.as_ref(),
+        settings: &settings.siuss,
+        allow_mass_cancel,
+        run: Some(run),
+    };
+    tracing::info!(%periodo, comuni = req.comuni.len(), "siuss run");
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    for istat in &req.comuni {
+        if req.cancelled().is_some() {
+            break;
+        }
+        let denominazione = metrodati_interop::refdata::comune_by_istat(istat)
+            .map(|c| c.denominazione.clone())
+            .unwrap_or_default();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process_comune(catalog, &ctx, istat)
+        }))
+        .unwrap_or_else(|_| Err(SiussError::Refused("internal error (panic)".into())));
+        let (acc, report) = match outcome {
+            Ok(s) => {
+                let acc = SourceAccounting {
+                    comune: istat.clone(),
+                    source: format!("siuss {periodo}"),
+                    status: SourceStatus::Processed,
+                    rows_read: s.records,
+                    rows_written: s.records - s.held,
+                    rows_quarantined: s.held,
+                    repairs: BTreeMap::new(),
+                    fingerprint: None,
+                    error: None,
+                    quarantine_path: s
+                        .files
+                        .iter()
+                        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+                        .map(|p| p.display().to_string()),
+                };
+                let report = ComuneReport {
+                    istat: istat.clone(),
+                    denominazione,
+                    status: crate::pipeline::ComuneStatus::Processed,
+                    rows_read: s.records,
+                    // Records in step with INPS (sent now or before).
+                    rows_written: s.records - s.held,
+                    rows_quarantined: s.held,
+                    repairs: 0,
+                    quarantine_files: s.files.clone(),
+                };
+                tracing::info!(
+                    comune = %istat,
+                    %periodo,
+                    records = s.records,
+                    inserted = s.inserted,
+                    cancelled = s.cancelled,
+                    held = s.held,
+                    notices = s.notices,
+                    "siuss: comune done"
+                );
+                (acc, report)
+            }
+            Err(e) => {
+                failed += 1;
+                tracing::error!(comune = %istat, error = %e, "siuss: comune failed");
+                not_processed(istat, &periodo, e.to_string())
+            }
+        };
+        catalog.record_source(run, &acc)?;
+        reports.push(report);
+    }
+    // Comuni not started because of a cancellation (timeout or shutdown).
+    let cancel_reason = req.cancelled();
+    let done: std::collections::HashSet<String> = reports.iter().map(|r| r.istat.clone()).collect();
+    let not_started: Vec<&String> = req.comuni.iter().filter(|c| !done.contains(*c)).collect();
+    for c in &not_started {
+        let reason = format!(
+            "non elaborato: {}",
+            cancel_reason.map_or("cancelled", |r| r.message())
+        );
+        let (acc, report) = not_processed(c, &periodo, reason);
+        catalog.record_source(run, &acc)?;
+        failed += 1;
+        reports.push(report);
+    }
+    let status = match cancel_reason {
+        Some(crate::schedule::CancelReason::Shutdown) if !not_started.is_empty() => RunStatus::Cancelled,
+        Some(_) if !not_started.is_empty() => RunStatus::Failed,
+        _ if failed == 0 => RunStatus::Succeeded,
+        _ if failed == reports.len() => RunStatus::Failed,
+        _ => RunStatus::PartiallySucceeded,
+    };
+    catalog.finish_run(
+        run,
+        status,
+        (failed > 0)
+            .then(|| format!("{failed} comuni non elaborati"))
+            .as_deref(),
+    )?;
+    Ok(RunReport {
+        run,
+        status,
+        comuni: reports,
+        config_errors,
+    })
+}
