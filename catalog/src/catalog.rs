@@ -184,6 +184,39 @@ fn version_from_row(row: &Row<'_>) -> rusqlite::Result<VersionRecord> {
     })
 }
 
+/// The catalog holds personal data (the SIUSS flows carry codici fiscali
+/// and names): its file is created, or narrowed, to owner-only (0600).
+/// SQLite gives its `-wal` and `-shm` files the database file's mode.
+fn restrict_permissions(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io = |source| CatalogError::Permissions {
+            path: path.to_path_buf(),
+            source,
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(io)?;
+            }
+            Err(e) => return Err(io(e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Catalog {
     // ------------------------------------------------------------------
     // opening
@@ -199,6 +232,7 @@ impl Catalog {
                 source,
             })?;
         }
+        restrict_permissions(path)?;
         let conn = Connection::open(path).ctx("open database file")?;
         Self::init(conn, Some(path.to_path_buf()))
     }

@@ -21,6 +21,14 @@ pub enum CatalogError {
         source: std::io::Error,
     },
 
+    /// Creating the catalog file owner-only, or narrowing its mode, failed.
+    #[error("catalog: cannot make {path} readable by its owner only: {source}")]
+    Permissions {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A SQLite call failed; `op` says which catalog operation was running.
     #[error("catalog: {op}: {source}")]
     Sqlite {

@@ -1147,3 +1147,25 @@ fn two_connections_on_one_file_write_concurrently() {
     let c = Catalog::open(&path).unwrap();
     assert_eq!(c.runs(&RunFilter::default()).unwrap().len(), 2 * N);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_catalog_file_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/catalog.sqlite");
+    let cat = Catalog::open(&path).unwrap();
+    cat.start_run("anagrafe", "anagrafe-v1", Trigger::Manual, "{}")
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    let wal = dir.path().join("sub/catalog.sqlite-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600, "SQLite gives the WAL the database's mode");
+    }
+    drop(cat);
+    // An older catalog created world-readable is narrowed when opened.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    Catalog::open(&path).unwrap();
+    assert_eq!(mode(&path), 0o600);
+}

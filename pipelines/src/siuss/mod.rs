@@ -192,6 +192,9 @@ pub struct ComuneSummary {
     pub notices: u64,
     /// Report and bulk files written.
     pub files: Vec<PathBuf>,
+    /// The comune has no Cartella Sociale data in the store and never sent
+    /// anything: nothing was done.
+    pub skipped: bool,
 }
 
 fn content_hash<T: serde::Serialize>(v: &T) -> String {
@@ -208,16 +211,22 @@ struct Emitter<'a, 'c> {
     day: String,
     now_ms: i64,
     stored: Vec<String>,
+    /// The next daily progressive per name token (read once, then counted).
+    next: HashMap<&'static str, u32>,
     /// For the bulk files of upload comuni.
     bulk_ps: Vec<siuss::ValidatedPrestazione>,
     bulk_sinba: Vec<siuss::ValidatedSinba>,
 }
 
 impl Emitter<'_, '_> {
-    fn name(&self, tipo: TipoNome) -> Result<NomeFlusso, SiussError> {
-        let n = self
-            .catalog
-            .next_siuss_progressivo(&self.ente.codice, tipo.as_str(), &self.day)?;
+    fn name(&mut self, tipo: TipoNome) -> Result<NomeFlusso, SiussError> {
+        let n = match self.next.get(tipo.as_str()) {
+            Some(n) => *n,
+            None => self
+                .catalog
+                .next_siuss_progressivo(&self.ente.codice, tipo.as_str(), &self.day)?,
+        };
+        self.next.insert(tipo.as_str(), n + 1);
         Ok(NomeFlusso::new(&self.ente.codice, tipo, self.ctx.today, n)?)
     }
 
@@ -478,6 +487,19 @@ pub fn process_comune(
     } else {
         Canale::Waas
     };
+    if !crate::store::partition_file(ctx.store, build::PRESTAZIONE, istat).exists()
+        && catalog
+            .siuss_records(&ente.codice, TipoFlusso::PsPsaSina)?
+            .is_empty()
+        && catalog.siuss_records(&ente.codice, TipoFlusso::Sinba)?.is_empty()
+    {
+        // Not on the Cartella Sociale yet, and nothing ever sent: nothing to do.
+        return Ok(ComuneSummary {
+            istat: istat.to_string(),
+            skipped: true,
+            ..Default::default()
+        });
+    }
     let built = build::build_comune(ctx.store, istat, ctx.periodo, ctx.secret)?;
     let mut summary = ComuneSummary {
         istat: istat.to_string(),
@@ -509,25 +531,31 @@ pub fn process_comune(
     let sinba_by_key: HashMap<&str, &SinbaCandidate> =
         built.sinba.iter().map(|c| (c.record_key.as_str(), c)).collect();
 
-    let ps_ledger = catalog.siuss_records(&ente.codice, TipoFlusso::PsPsaSina)?;
-    let sinba_ledger = catalog.siuss_records(&ente.codice, TipoFlusso::Sinba)?;
-    let ps_actions = plan::plan(&ps_now, &ps_ledger, true);
-    let sinba_actions = plan::plan(&sinba_now, &sinba_ledger, false);
-    if !ctx.allow_mass_cancel {
-        for (actions, ledger, what) in [
-            (&ps_actions, &ps_ledger, "PS/PSA/SINA"),
-            (&sinba_actions, &sinba_ledger, "SINBA"),
-        ] {
-            if let Some(e) = refuse_mass_cancel(actions, ledger, what) {
-                return Err(SiussError::Refused(e));
-            }
-        }
-    }
-
     let now_ms = Utc::now().timestamp_millis();
     let day = ctx.today.format("%Y%m%d").to_string();
     let periodo = ctx.periodo.to_string();
-    let (stored, bulk_ps, bulk_sinba) = catalog.transaction(|cat| {
+    // Planned inside the write transaction: a flow INPS takes meanwhile
+    // (pending → sent) cannot make the plan stale.
+    let mut failure: Option<SiussError> = None;
+    let outcome = catalog.transaction(|cat| {
+        let ps_ledger = cat.siuss_records(&ente.codice, TipoFlusso::PsPsaSina)?;
+        let sinba_ledger = cat.siuss_records(&ente.codice, TipoFlusso::Sinba)?;
+        let ps_actions = plan::plan(&ps_now, &ps_ledger, true);
+        let sinba_actions = plan::plan(&sinba_now, &sinba_ledger, false);
+        if !ctx.allow_mass_cancel {
+            for (actions, ledger, what) in [
+                (&ps_actions, &ps_ledger, "PS/PSA/SINA"),
+                (&sinba_actions, &sinba_ledger, "SINBA"),
+            ] {
+                if let Some(e) = refuse_mass_cancel(actions, ledger, what) {
+                    failure = Some(SiussError::Refused(e));
+                    return Err(CatalogError::InvalidInput {
+                        op: "siuss",
+                        message: "refused".into(),
+                    });
+                }
+            }
+        }
         let mut em = Emitter {
             catalog: cat,
             ente: &ente,
@@ -536,6 +564,7 @@ pub fn process_comune(
             day: day.clone(),
             now_ms,
             stored: Vec::new(),
+            next: HashMap::new(),
             bulk_ps: Vec::new(),
             bulk_sinba: Vec::new(),
         };
@@ -651,10 +680,11 @@ pub fn process_comune(
             };
         let (ps_l, sinba_l, notices, inserted, cancelled) = run(&mut em).map_err(|e| match e {
             SiussError::Catalog(c) => c,
-            other => CatalogError::InvalidInput {
-                op: "siuss",
-                message: other.to_string(),
-            },
+            other => {
+                let message = other.to_string();
+                failure = Some(other);
+                CatalogError::InvalidInput { op: "siuss", message }
+            }
         })?;
         // Only the records an action touched are written.
         for a in &ps_actions {
@@ -678,7 +708,12 @@ pub fn process_comune(
             cat.mark_siuss_flows_sent(&ente.codice, &ids, Utc::now())?;
         }
         Ok((em.stored, em.bulk_ps, em.bulk_sinba))
-    })?;
+    });
+    let (stored, bulk_ps, bulk_sinba) = match outcome {
+        Ok(v) => v,
+        // Rolled back: nothing of this comune was stored.
+        Err(e) => return Err(failure.take().unwrap_or(SiussError::Catalog(e))),
+    };
     tracing::info!(comune = istat, flows = stored.len(), "siuss flows stored");
 
     // Bulk files of the upload channel: the same operations, one file per type.
@@ -856,7 +891,11 @@ pub fn run(
                 let report = ComuneReport {
                     istat: istat.clone(),
                     denominazione,
-                    status: crate::pipeline::ComuneStatus::Processed,
+                    status: if s.skipped {
+                        crate::pipeline::ComuneStatus::Unchanged
+                    } else {
+                        crate::pipeline::ComuneStatus::Processed
+                    },
                     rows_read: s.records,
                     // Records in step with INPS (sent now or before).
                     rows_written: s.records - s.held,
@@ -919,4 +958,76 @@ pub fn run(
         comuni: reports,
         config_errors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metrodati_catalog::{CodiceEsito, FlowState, FlowStatus};
+
+    fn live(n: usize) -> Vec<LedgerRecord> {
+        (0..n)
+            .map(|i| LedgerRecord {
+                codice_ente: "G686".into(),
+                tipo: TipoFlusso::PsPsaSina,
+                record_key: format!("P-{i}@2025"),
+                state: RecordState::Active,
+                content_hash: "h".into(),
+                insert_flow: FlowState {
+                    id_flusso: format!("G686.PS.20251231.{i:07}"),
+                    status: FlowStatus::Accepted,
+                    codice_esito: Some(CodiceEsito::Ok),
+                    superseded_by: None,
+                },
+                cancel_flow: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_truncated_export_cannot_cancel_most_benefits() {
+        let ledger = live(30);
+        let gone = |n: usize| plan::plan(&BTreeMap::new(), &ledger[..n], true);
+        // Every record withdrawn: refused.
+        assert!(refuse_mass_cancel(&gone(30), &ledger, "PS").is_some());
+        // A few withdrawn among many: normal.
+        let now: BTreeMap<String, Now> = ledger[5..]
+            .iter()
+            .map(|r| (r.record_key.clone(), Now::Ready("h".into())))
+            .collect();
+        let actions = plan::plan(&now, &ledger, true);
+        assert_eq!(actions.len(), 5);
+        assert!(refuse_mass_cancel(&actions, &ledger, "PS").is_none());
+        // A small comune may withdraw everything (at most MASS_CANCEL_MIN).
+        let small = live(MASS_CANCEL_MIN);
+        let all = plan::plan(&BTreeMap::new(), &small, true);
+        assert!(refuse_mass_cancel(&all, &small, "PS").is_none());
+    }
+
+    #[test]
+    fn the_month_of_a_run() {
+        let mut req = RunRequest {
+            job: "siuss".into(),
+            pipeline: PIPELINE.into(),
+            comuni: vec![],
+            trigger: metrodati_catalog::Trigger::Manual,
+            force: false,
+            workers: 1,
+            batch_rows: 1,
+            max_rejected_share: 0.5,
+            in_memory_limit: 1,
+            params: serde_json::json!({}),
+            period: None,
+            run: None,
+            cancel: None,
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        assert_eq!(periodo_of(&req, today).unwrap().to_string(), "2025-12");
+        req.period = Some("2026-03-01T04:00:00Z".parse().unwrap());
+        assert_eq!(periodo_of(&req, today).unwrap().to_string(), "2026-02");
+        req.params = serde_json::json!({ "mese": "2025-07" });
+        assert_eq!(periodo_of(&req, today).unwrap().to_string(), "2025-07");
+        req.params = serde_json::json!({ "mese": "2025-13" });
+        assert!(periodo_of(&req, today).is_err());
+    }
 }
