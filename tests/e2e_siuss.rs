@@ -534,13 +534,16 @@ fn siuss_month_end_to_end_through_waas() {
 
     // Esiti: the PS flows in order: the first rejected for its data, the
     // second with a transient error, the third accepted (it will be
-    // corrected), the fourth accepted (it will be withdrawn), the rest OK.
+    // corrected), the fourth accepted (it will be withdrawn), the fifth and
+    // sixth accepted (they will be broken: one so that the sociale pipeline
+    // rejects the row, one so that only the SIUSS rules do), the rest OK.
     let ps: Vec<&Value> = pulled.iter().filter(|f| f["tipo"] == "PS_PSA_SINA").collect();
-    assert!(ps.len() >= 4);
+    assert!(ps.len() >= 6);
     let id = |f: &Value| f["id_flusso"].as_str().unwrap().to_string();
     let key_of = |f: &Value| first[&id(f)].0.record_key.clone();
     let ident_of = |f: &Value| first[&id(f)].0.identifier.clone();
     let (rejected, transient, corrected, withdrawn) = (ps[0], ps[1], ps[2], ps[3]);
+    let (broken_row, broken_siuss) = (ps[4], ps[5]);
     esito(
         &server,
         WAAS_BELFIORE,
@@ -590,9 +593,10 @@ fn siuss_month_end_to_end_through_waas() {
         "replaced"
     );
 
-    // --- 5. The social worker fixes, corrects and withdraws. ---
+    // --- 5. The social worker fixes, corrects, withdraws and breaks. ---
     let fix = [ident_of(rejected), ident_of(corrected)];
     let gone = ident_of(withdrawn);
+    let (b_row, b_siuss) = (ident_of(broken_row), ident_of(broken_siuss));
     edit_export(&export(&env, WAAS), |h, mut row| {
         let ident = row[col(h, "ID_EROGAZIONE")].clone();
         if ident == gone {
@@ -601,6 +605,14 @@ fn siuss_month_end_to_end_through_waas() {
         if fix.contains(&ident) {
             let p = col(h, "PROT_DOMANDA");
             row[p] = format!("{}-R", row[p]);
+        }
+        if ident == b_row {
+            // A required field emptied: the sociale pipeline quarantines the row.
+            row[col(h, "PROT_DOMANDA")] = String::new();
+        }
+        if ident == b_siuss {
+            // Too short for DenominazionePrestazione (10–200): only SIUSS refuses it.
+            row[col(h, "DESCRIZIONE")] = "Altro".into();
         }
         Some(row)
     });
@@ -640,7 +652,17 @@ fn siuss_month_end_to_end_through_waas() {
     ]
     .into_iter()
     .collect();
-    assert_eq!(new, expected);
+    assert_eq!(
+        new, expected,
+        "the broken records are not cancelled: INPS keeps their last good version"
+    );
+    let issues = cat.siuss_issues(WAAS_BELFIORE, MESE).unwrap();
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.identifier == b_siuss && i.rule == "benefit.name.length"),
+        "{issues:?}"
+    );
     assert!(
         third[&id(rejected)].2.is_some(),
         "the rejected flow is replaced by the fixed one"

@@ -101,6 +101,8 @@ pub struct LedgerRecord {
     pub codice_ente: String,
     pub tipo: TipoFlusso,
     pub record_key: String,
+    /// The record's identifier in the Cartella Sociale.
+    pub identifier: String,
     pub state: RecordState,
     pub content_hash: String,
     pub insert_flow: FlowState,
@@ -113,6 +115,7 @@ pub struct LedgerUpdate {
     pub codice_ente: String,
     pub tipo: TipoFlusso,
     pub record_key: String,
+    pub identifier: String,
     pub state: RecordState,
     pub content_hash: String,
     pub insert_flow: String,
@@ -226,7 +229,7 @@ impl Catalog {
             .prepare_cached(
                 "SELECT r.codice_ente, r.tipo, r.record_key, r.state, r.content_hash,
                         i.id_flusso, i.status, i.codice_esito, i.superseded_by,
-                        c.id_flusso, c.status, c.codice_esito, c.superseded_by
+                        c.id_flusso, c.status, c.codice_esito, c.superseded_by, r.identifier
                  FROM siuss_records r
                  JOIN siuss_flows i ON i.id_flusso = r.insert_flow
                  LEFT JOIN siuss_flows c ON c.id_flusso = r.cancel_flow
@@ -240,6 +243,7 @@ impl Catalog {
                     codice_ente: row.get(0)?,
                     tipo: row.get(1)?,
                     record_key: row.get(2)?,
+                    identifier: row.get(13)?,
                     state: row.get(3)?,
                     content_hash: row.get(4)?,
                     insert_flow: flow_state(row, 5)?.ok_or(rusqlite::Error::InvalidQuery)?,
@@ -258,9 +262,11 @@ impl Catalog {
         self.conn
             .prepare_cached(
                 "INSERT INTO siuss_records
-                   (codice_ente, tipo, record_key, state, content_hash, insert_flow, cancel_flow, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                   (codice_ente, tipo, record_key, state, content_hash, insert_flow, cancel_flow, updated_at,
+                    identifier)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (codice_ente, tipo, record_key) DO UPDATE SET
+                   identifier = excluded.identifier,
                    state = excluded.state, content_hash = excluded.content_hash,
                    insert_flow = excluded.insert_flow, cancel_flow = excluded.cancel_flow,
                    updated_at = excluded.updated_at",
@@ -274,7 +280,8 @@ impl Catalog {
                     r.content_hash,
                     r.insert_flow,
                     r.cancel_flow,
-                    format_ts(chrono::Utc::now())
+                    format_ts(chrono::Utc::now()),
+                    r.identifier
                 ])
             })
             .ctx(OP)?;
@@ -305,23 +312,27 @@ impl Catalog {
     }
 
     /// Replaces the violations recorded for `ente` and `periodo` by those of
-    /// `run`.
+    /// `run`, keeping the rows whose rule is in `keep` (notices raised once,
+    /// when something happened, that a rerun of the month must not erase).
     pub fn replace_siuss_issues(
         &self,
         ente: &str,
         periodo: &str,
         run: Option<RunId>,
         issues: &[SiussIssue],
+        keep: &[&str],
     ) -> Result<()> {
         const OP: &str = "replace_siuss_issues";
         if !is_periodo(periodo) {
             return Err(invalid(OP, format!("periodo {periodo:?} is not YYYY-MM")));
         }
         self.atomically(OP, || {
+            let keep = serde_json::to_string(keep).map_err(|e| invalid(OP, e.to_string()))?;
             self.conn
                 .execute(
-                    "DELETE FROM siuss_issues WHERE codice_ente = ?1 AND periodo = ?2",
-                    [ente, periodo],
+                    "DELETE FROM siuss_issues WHERE codice_ente = ?1 AND periodo = ?2
+                       AND rule NOT IN (SELECT value FROM json_each(?3))",
+                    [ente, periodo, keep.as_str()],
                 )
                 .ctx(OP)?;
             let mut st = self
@@ -398,7 +409,12 @@ impl Catalog {
                  WHERE f.codice_ente = ?1
                    AND (m.periodo = ?2
                         OR (m.periodo < ?2 AND f.superseded_by IS NULL
-                            AND f.status IN ('pending', 'sent', 'rejected')))
+                            AND f.status IN ('pending', 'sent', 'rejected')
+                            -- a rejected insertion of a record withdrawn since is closed
+                            AND NOT (f.status = 'rejected' AND m.operazione <> 'C' AND EXISTS (
+                                SELECT 1 FROM siuss_records r
+                                WHERE r.codice_ente = f.codice_ente AND r.tipo = f.tipo
+                                  AND r.record_key = m.record_key AND r.state = 'withdrawn'))))
                  ORDER BY f.ts_flusso",
             )
             .ctx(OP)?;
@@ -452,6 +468,14 @@ impl Catalog {
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx(OP)?;
         Ok(rows)
+    }
+
+    /// Whether a key's fingerprint was ever stored.
+    pub fn siuss_key_known(&self, name: &str) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM siuss_keys WHERE name = ?1")
+            .and_then(|mut st| st.exists([name]))
+            .ctx("siuss_key_known")
     }
 
     /// Checks a key's fingerprint: stores it the first time, then returns
@@ -560,6 +584,7 @@ mod tests {
             codice_ente: "F205".into(),
             tipo: TipoFlusso::PsPsaSina,
             record_key: "P-1@2025".into(),
+            identifier: "P-1".into(),
             state: RecordState::Active,
             content_hash: "h1".into(),
             insert_flow: "F205.PS.20251231.0000001".into(),
@@ -613,15 +638,32 @@ mod tests {
             "2025-11",
             None,
             &[issue(TipoFlusso::PsPsaSina, Some("X"))],
+            &[],
         )
         .unwrap();
-        c.replace_siuss_issues("F205", "2025-12", None, &[issue(TipoFlusso::PsPsaSina, None)])
-            .unwrap();
-        c.replace_siuss_issues("F205", "2025-12", None, &[]).unwrap();
+        c.replace_siuss_issues(
+            "F205",
+            "2025-12",
+            None,
+            &[issue(TipoFlusso::PsPsaSina, None)],
+            &[],
+        )
+        .unwrap();
+        c.replace_siuss_issues("F205", "2025-12", None, &[], &[]).unwrap();
         assert_eq!(c.siuss_issues("F205", "2025-11").unwrap().len(), 1);
         assert!(c.siuss_issues("F205", "2025-12").unwrap().is_empty());
+        // Kept rules survive a rerun of the month.
+        c.replace_siuss_issues("F205", "2025-11", None, &[], &["benefit.one_off.amount.missing"])
+            .unwrap();
+        assert_eq!(c.siuss_issues("F205", "2025-11").unwrap().len(), 1);
         assert!(c
-            .replace_siuss_issues("F205", "2025-12", None, &[issue(TipoFlusso::Sinba, Some("X"))])
+            .replace_siuss_issues(
+                "F205",
+                "2025-12",
+                None,
+                &[issue(TipoFlusso::Sinba, Some("X"))],
+                &[]
+            )
             .is_err());
     }
 

@@ -260,6 +260,7 @@ fn catalog() -> Catalog {
                 message: "il caso non indica alcuna prestazione erogata".into(),
             },
         ],
+        &[],
     )
     .unwrap();
     cat

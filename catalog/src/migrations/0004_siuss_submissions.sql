@@ -37,6 +37,7 @@ CREATE TABLE siuss_records (
     codice_ente  TEXT NOT NULL,
     tipo         TEXT NOT NULL CHECK (tipo IN ('PS_PSA_SINA', 'SINBA')),
     record_key   TEXT NOT NULL CHECK (record_key <> ''),
+    identifier   TEXT NOT NULL,
     state        TEXT NOT NULL CHECK (state IN ('active', 'withdrawn')),
     content_hash TEXT NOT NULL CHECK (content_hash <> ''),
     insert_flow  TEXT NOT NULL REFERENCES siuss_flows (id_flusso),

@@ -6,10 +6,12 @@
 //! or carrying the violations that keep it from INPS.
 //!
 //! **Records.** A PS record is one prestazione in one calendar year
-//! (`<identifier>@<year>`): periodic benefits spanning years are split by
-//! [`metrodati_siuss::split_by_year`]. A SINBA record is one case and one
-//! codice prestazione (`<identifier>/<code>`), since WaaS messages carry one
-//! prestazione each.
+//! (key `<year>|<identifier>`): periodic benefits spanning years are split
+//! by [`metrodati_siuss::split_by_year`]; an open-ended one gets a record per
+//! year up to the month submitted, the last without an end date. A SINBA
+//! record is one case and one codice prestazione (`<code>|<identifier>`),
+//! since WaaS messages carry one prestazione each. Keys start with a fixed
+//! form before `|`, so no identifier can make two keys collide.
 //!
 //! **Due.** A record is due in a month when its reference date (start,
 //! delivery or event; for SINBA the presa in carico) is on or before the
@@ -96,7 +98,7 @@ impl Problem {
 /// A PS/PSA/SINA record.
 #[derive(Debug, Clone)]
 pub struct PsCandidate {
-    /// `<identifier>@<year>`.
+    /// `<year>|<identifier>` (`-|<identifier>` without a date).
     pub record_key: String,
     /// The identifier in the Cartella Sociale.
     pub identifier: String,
@@ -111,7 +113,8 @@ pub struct PsCandidate {
 /// A SINBA record. It has no codice fiscale.
 #[derive(Debug, Clone)]
 pub struct SinbaCandidate {
-    /// `<identifier>/<codice prestazione>`.
+    /// `<codice prestazione>|<identifier>` (`*|<identifier>` for a case that
+    /// cannot be built).
     pub record_key: String,
     pub identifier: String,
     pub codice_prestazione: String,
@@ -124,6 +127,10 @@ pub struct SinbaCandidate {
 pub struct Built {
     pub ps: Vec<PsCandidate>,
     pub sinba: Vec<SinbaCandidate>,
+    /// Identifiers of prestazioni and SINBA cases rejected by the sociale
+    /// pipeline (still in the cartella, not valid now).
+    pub held_ps: std::collections::HashSet<String>,
+    pub held_sinba: std::collections::HashSet<String>,
 }
 
 /// Why a comune's records cannot be built.
@@ -133,6 +140,8 @@ pub enum BuildError {
     MissingPartition { table: &'static str, istat: String },
     #[error(transparent)]
     Frame(#[from] FrameError),
+    #[error("{0}")]
+    Held(String),
 }
 
 fn read(store: &Path, table: &'static str, istat: &str, columns: &[&str]) -> Result<Table, BuildError> {
@@ -177,8 +186,10 @@ fn residents(store: &Path, istat: &str) -> Result<HashMap<String, Resident>, Bui
             Some("F") => Genere::Femmina,
             _ => Genere::Maschio,
         };
+        // Keyed by the decoded code, as the sociale pipeline links them: an
+        // omocodic variant finds its person.
         out.insert(
-            cf.to_string(),
+            metrodati_interop::cf::decode_omocodia(cf),
             Resident {
                 anagrafica: Anagrafica {
                     cognome: t.str("family_name", i).unwrap_or_default().to_string(),
@@ -447,6 +458,39 @@ fn prestazione_of(t: &Table, i: usize, problems: &mut Vec<Problem>) -> Option<Pr
     Some(p)
 }
 
+/// The key of a PS record.
+fn ps_key(identifier: &str, reference: Option<NaiveDate>) -> String {
+    match reference {
+        Some(d) => format!("{}|{identifier}", d.year()),
+        None => format!("-|{identifier}"),
+    }
+}
+
+/// A periodic benefit by calendar year ([`siuss::split_by_year`]). An
+/// open-ended one (no end date) that started before the year of `last`
+/// gets closed years up to `last`'s year, whose record stays open-ended;
+/// a benefit that cannot be split (no start, end before start) comes back
+/// whole, for validation to report.
+fn year_slices(p: &Prestazione, last: NaiveDate) -> Vec<Prestazione> {
+    match (p.data_inizio, p.data_fine) {
+        (Some(start), None) if start.year() < last.year() => {
+            let closed = Prestazione {
+                data_fine: NaiveDate::from_ymd_opt(last.year() - 1, 12, 31),
+                ..p.clone()
+            };
+            let mut slices = siuss::split_by_year(&closed).unwrap_or_else(|_| vec![p.clone()]);
+            slices.push(Prestazione {
+                data_inizio: NaiveDate::from_ymd_opt(last.year(), 1, 1),
+                data_fine: None,
+                periodo_erogazione: None,
+                ..p.clone()
+            });
+            slices
+        }
+        _ => siuss::split_by_year(p).unwrap_or_else(|_| vec![p.clone()]),
+    }
+}
+
 /// The PS/PSA/SINA records of a comune.
 fn ps_records(
     store: &Path,
@@ -474,13 +518,11 @@ fn ps_records(
         let mut problems = Vec::new();
         let prestazione = prestazione_of(&t, i, &mut problems);
         let reference = prestazione.as_ref().and_then(Prestazione::data_riferimento);
-        let whole_key = match reference {
-            Some(d) => format!("{identifier}@{}", d.year()),
-            None => identifier.clone(),
-        };
+        let whole_key = ps_key(&identifier, reference);
         let due = reference.is_none_or(|d| d <= last);
-        let (Some(mut prestazione), Some(resident)) = (prestazione, residents.get(&cf)) else {
-            if !residents.contains_key(&cf) {
+        let resident = residents.get(&metrodati_interop::cf::decode_omocodia(&cf));
+        let (Some(mut prestazione), Some(resident)) = (prestazione, resident) else {
+            if resident.is_none() {
                 problems.push(Problem::new(
                     "Beneficiario@CodiceFiscale",
                     NOT_IN_ANAGRAFE,
@@ -501,16 +543,13 @@ fn ps_records(
             indirizzi: indirizzo.iter().cloned().collect(),
         };
         let slices = if prestazione.carattere == Some(CaratterePrestazione::Periodico) {
-            siuss::split_by_year(&prestazione).unwrap_or_else(|_| vec![prestazione.clone()])
+            year_slices(&prestazione, last)
         } else {
             vec![prestazione]
         };
         for slice in slices {
             let reference = slice.data_riferimento();
-            let key = match reference {
-                Some(d) => format!("{identifier}@{}", d.year()),
-                None => identifier.clone(),
-            };
+            let key = ps_key(&identifier, reference);
             let due = reference.is_none_or(|d| d <= last);
             let result = if problems.is_empty() {
                 siuss::validate_prestazione(&beneficiario, &slice).map_err(Problem::from_violations)
@@ -680,7 +719,7 @@ fn sinba_records(
         let mut p = Vec::new();
         let case = (|| {
             let cf = t.str("tax_code", i)?;
-            let Some(resident) = residents.get(cf) else {
+            let Some(resident) = residents.get(&metrodati_interop::cf::decode_omocodia(cf)) else {
                 p.push(Problem::new(
                     "SINBA@AnnoNascita",
                     NOT_IN_ANAGRAFE,
@@ -722,7 +761,7 @@ fn sinba_records(
                         ..case.clone()
                     };
                     out.push(SinbaCandidate {
-                        record_key: format!("{identifier}/{code}"),
+                        record_key: format!("{code}|{identifier}"),
                         identifier: identifier.clone(),
                         codice_prestazione: code,
                         due,
@@ -731,7 +770,7 @@ fn sinba_records(
                 }
             }
             _ => out.push(SinbaCandidate {
-                record_key: identifier.clone(),
+                record_key: format!("*|{identifier}"),
                 identifier: identifier.clone(),
                 codice_prestazione: services.join(";"),
                 due,
@@ -753,5 +792,70 @@ pub fn build_comune(
     Ok(Built {
         ps: ps_records(store, istat, periodo, &residents)?,
         sinba: sinba_records(store, istat, periodo, &residents, secret)?,
+        held_ps: crate::sociale::read_held(store, istat, PRESTAZIONE).map_err(BuildError::Held)?,
+        held_sinba: crate::sociale::read_held(store, istat, SINBA).map_err(BuildError::Held)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metrodati_siuss::{PresaCarico, PresenzaProvaMezzi};
+
+    fn d(y: i32, m: u32, g: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, g).unwrap()
+    }
+
+    fn periodic(start: NaiveDate, end: Option<NaiveDate>) -> Prestazione {
+        Prestazione {
+            carattere: Some(CaratterePrestazione::Periodico),
+            data_inizio: Some(start),
+            data_fine: end,
+            importo_mensile: Some("100.00".parse().unwrap()),
+            ..Prestazione::new(
+                "A2.07",
+                "Assistenza domiciliare socio-assistenziale",
+                "P-1",
+                PresenzaProvaMezzi::NonSoggettaProvaMezzi,
+                PresaCarico::No,
+            )
+        }
+    }
+
+    #[test]
+    fn open_ended_benefits_get_a_record_per_year_up_to_the_month() {
+        let p = periodic(d(2024, 10, 15), None);
+        let s = year_slices(&p, d(2026, 2, 28));
+        let spans: Vec<(Option<NaiveDate>, Option<NaiveDate>, Option<u8>)> = s
+            .iter()
+            .map(|x| (x.data_inizio, x.data_fine, x.periodo_erogazione))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (Some(d(2024, 10, 15)), Some(d(2024, 12, 31)), Some(3)),
+                (Some(d(2025, 1, 1)), Some(d(2025, 12, 31)), Some(12)),
+                (Some(d(2026, 1, 1)), None, None),
+            ]
+        );
+        // Within the year: as is.
+        assert_eq!(year_slices(&p, d(2024, 12, 31)).len(), 1);
+        // Closed benefits: split by year.
+        assert_eq!(
+            year_slices(&periodic(d(2024, 10, 15), Some(d(2025, 3, 31))), d(2026, 1, 31)).len(),
+            2
+        );
+        // Impossible ones come back whole for validation to report.
+        assert_eq!(
+            year_slices(&periodic(d(2025, 10, 15), Some(d(2025, 3, 31))), d(2026, 1, 31)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn keys_cannot_collide_whatever_the_identifier() {
+        assert_eq!(ps_key("X", Some(d(2025, 1, 1))), "2025|X");
+        assert_ne!(ps_key("2025|X", None), ps_key("X", Some(d(2025, 1, 1))));
+        assert_ne!(ps_key("X@2025", None), ps_key("X", Some(d(2025, 1, 1))));
+    }
 }

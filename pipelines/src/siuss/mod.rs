@@ -47,14 +47,13 @@ use metrodati_siuss::{self as siuss, Ente, NomeFlusso, SinbaSecret, TipoNome, Ti
 pub use periodo::Periodo;
 use plan::{Action, Now};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Pipeline name (in jobs.toml and the catalog).
 pub const PIPELINE: &str = "siuss";
 
-/// Rule of a SINBA case withdrawn after it was sent (SINBA cannot cancel).
-pub const WITHDRAWN_SINBA: &str = "siuss.sinba.withdrawn_after_send";
+pub use plan::{CANCEL_FAILED, WITHDRAWN_SINBA};
 
 /// Below this many cancellations a comune is never considered cut short.
 pub const MASS_CANCEL_MIN: usize = 10;
@@ -324,6 +323,7 @@ impl Emitter<'_, '_> {
     fn cancel_ps(
         &mut self,
         key: &str,
+        identifier: &str,
         source: &str,
         motivo: Motivo,
         replaces: Option<String>,
@@ -356,14 +356,13 @@ impl Emitter<'_, '_> {
         if self.canale == Canale::Upload {
             self.bulk_ps.push(v.clone());
         }
-        let identifier = key.rsplit_once('@').map_or(key, |(i, _)| i).to_string();
         let codice = v.prestazione().codice_prestazione.clone();
         self.store(
             xml,
             TipoFlusso::PsPsaSina,
             replaces,
             key,
-            &identifier,
+            identifier,
             &codice,
             Operazione::Cancellazione,
             motivo,
@@ -384,6 +383,7 @@ fn ledger_map(ente: &str, tipo: TipoFlusso, records: &[LedgerRecord]) -> Ledger 
                     codice_ente: ente.to_string(),
                     tipo,
                     record_key: r.record_key.clone(),
+                    identifier: r.identifier.clone(),
                     state: r.state,
                     content_hash: r.content_hash.clone(),
                     insert_flow: r.insert_flow.id_flusso.clone(),
@@ -534,12 +534,34 @@ pub fn process_comune(
     let now_ms = Utc::now().timestamp_millis();
     let day = ctx.today.format("%Y%m%d").to_string();
     let periodo = ctx.periodo.to_string();
+    let comune_dir = ctx.output_dir.join(istat);
+    let month_dir = comune_dir.join(&periodo);
+    // Identifiers with an invalid record: what INPS has of them stays as it
+    // is, under every key (a record that no longer validates is not withdrawn).
+    // The same for the rows the sociale pipeline rejected.
+    let unsettled_ps: HashSet<&str> = built
+        .ps
+        .iter()
+        .filter(|c| c.result.is_err())
+        .map(|c| c.identifier.as_str())
+        .chain(built.held_ps.iter().map(String::as_str))
+        .collect();
+    let unsettled_sinba: HashSet<&str> = built
+        .sinba
+        .iter()
+        .filter(|c| c.result.is_err())
+        .map(|c| c.identifier.as_str())
+        .chain(built.held_sinba.iter().map(String::as_str))
+        .collect();
     // Planned inside the write transaction: a flow INPS takes meanwhile
     // (pending → sent) cannot make the plan stale.
     let mut failure: Option<SiussError> = None;
+    let mut written: Vec<PathBuf> = Vec::new();
     let outcome = catalog.transaction(|cat| {
         let ps_ledger = cat.siuss_records(&ente.codice, TipoFlusso::PsPsaSina)?;
         let sinba_ledger = cat.siuss_records(&ente.codice, TipoFlusso::Sinba)?;
+        let ps_now = hold_unsettled(&ps_now, &ps_ledger, &unsettled_ps);
+        let sinba_now = hold_unsettled(&sinba_now, &sinba_ledger, &unsettled_sinba);
         let ps_actions = plan::plan(&ps_now, &ps_ledger, true);
         let sinba_actions = plan::plan(&sinba_now, &sinba_ledger, false);
         if !ctx.allow_mass_cancel {
@@ -568,117 +590,38 @@ pub fn process_comune(
             bulk_ps: Vec::new(),
             bulk_sinba: Vec::new(),
         };
-        let run =
-            |e: &mut Emitter<'_, '_>| -> Result<(Ledger, Ledger, Vec<SiussIssue>, u64, u64), SiussError> {
-                let mut ps_l = ledger_map(&ente.codice, TipoFlusso::PsPsaSina, &ps_ledger);
-                let mut sinba_l = ledger_map(&ente.codice, TipoFlusso::Sinba, &sinba_ledger);
-                let mut notices = Vec::new();
-                let (mut inserted, mut cancelled) = (0, 0);
-                for a in &ps_actions {
-                    match a {
-                        Action::Insert {
-                            key,
-                            motivo,
-                            replaces,
-                        } => {
-                            let c = ps_by_key[key.as_str()];
-                            let id = e.insert_ps(c, *motivo, replaces.clone())?;
-                            let hash = match &ps_now[key] {
-                                Now::Ready(h) => h.clone(),
-                                Now::Held => unreachable!("inserted records are ready"),
-                            };
-                            let cancel_flow = ps_l.get(key).and_then(|l| l.cancel_flow.clone());
-                            ps_l.insert(
-                                key.clone(),
-                                LedgerUpdate {
-                                    codice_ente: ente.codice.clone(),
-                                    tipo: TipoFlusso::PsPsaSina,
-                                    record_key: key.clone(),
-                                    state: RecordState::Active,
-                                    content_hash: hash,
-                                    insert_flow: id,
-                                    cancel_flow,
-                                },
-                            );
-                            inserted += 1;
-                        }
-                        Action::Cancel {
-                            key,
-                            source,
-                            motivo,
-                            replaces,
-                        } => {
-                            let id = e.cancel_ps(key, source, *motivo, replaces.clone())?;
-                            if let Some(l) = ps_l.get_mut(key) {
-                                l.cancel_flow = Some(id);
-                                if *motivo == Motivo::Ritiro {
-                                    l.state = RecordState::Withdrawn;
-                                }
-                            }
-                            cancelled += 1;
-                        }
-                        Action::Forget { key } => {
-                            if let Some(l) = ps_l.get_mut(key) {
-                                l.state = RecordState::Withdrawn;
-                            }
-                        }
-                        Action::Notice { .. } => {}
-                    }
-                }
-                for a in &sinba_actions {
-                    match a {
-                        Action::Insert {
-                            key,
-                            motivo,
-                            replaces,
-                        } => {
-                            let c = sinba_by_key[key.as_str()];
-                            let id = e.insert_sinba(c, *motivo, replaces.clone())?;
-                            let hash = match &sinba_now[key] {
-                                Now::Ready(h) => h.clone(),
-                                Now::Held => unreachable!("inserted records are ready"),
-                            };
-                            sinba_l.insert(
-                                key.clone(),
-                                LedgerUpdate {
-                                    codice_ente: ente.codice.clone(),
-                                    tipo: TipoFlusso::Sinba,
-                                    record_key: key.clone(),
-                                    state: RecordState::Active,
-                                    content_hash: hash,
-                                    insert_flow: id,
-                                    cancel_flow: None,
-                                },
-                            );
-                            inserted += 1;
-                        }
-                        Action::Forget { key } => {
-                            if let Some(l) = sinba_l.get_mut(key) {
-                                l.state = RecordState::Withdrawn;
-                            }
-                        }
-                        Action::Notice { key, message } => {
-                            if let Some(l) = sinba_l.get_mut(key) {
-                                l.state = RecordState::Withdrawn;
-                            }
-                            let (identifier, codice) = key.split_once('/').unwrap_or((key.as_str(), ""));
-                            notices.push(SiussIssue {
-                                tipo: TipoFlusso::Sinba,
-                                record_key: key.clone(),
-                                identifier: identifier.to_string(),
-                                codice_prestazione: Some(codice.to_string()).filter(|s| !s.is_empty()),
-                                codice_fiscale: None,
-                                field: None,
-                                rule: WITHDRAWN_SINBA.into(),
-                                message: message.clone(),
-                            });
-                        }
-                        Action::Cancel { .. } => unreachable!("SINBA has no cancellation"),
-                    }
-                }
-                Ok((ps_l, sinba_l, notices, inserted, cancelled))
+        let mut applied = Applied {
+            ps: ledger_map(&ente.codice, TipoFlusso::PsPsaSina, &ps_ledger),
+            sinba: ledger_map(&ente.codice, TipoFlusso::Sinba, &sinba_ledger),
+            notices: Vec::new(),
+            inserted: 0,
+            cancelled: 0,
+        };
+        let steps = (|| -> Result<Vec<(PathBuf, String)>, SiussError> {
+            let insert_ps = |e: &mut Emitter<'_, '_>, key: &str, m: Motivo, r: Option<String>| {
+                let c = ps_by_key[key];
+                Ok((e.insert_ps(c, m, r)?, c.identifier.clone()))
             };
-        let (ps_l, sinba_l, notices, inserted, cancelled) = run(&mut em).map_err(|e| match e {
+            let insert_sinba = |e: &mut Emitter<'_, '_>, key: &str, m: Motivo, r: Option<String>| {
+                let c = sinba_by_key[key];
+                Ok((e.insert_sinba(c, m, r)?, c.identifier.clone()))
+            };
+            for a in &ps_actions {
+                applied.action(&mut em, TipoFlusso::PsPsaSina, a, &ps_now, &insert_ps)?;
+            }
+            for a in &sinba_actions {
+                applied.action(&mut em, TipoFlusso::Sinba, a, &sinba_now, &insert_sinba)?;
+            }
+            bulk_files(
+                &month_dir,
+                &comune_dir,
+                &ente,
+                ctx.today,
+                &em.bulk_ps,
+                &em.bulk_sinba,
+            )
+        })();
+        let bulk = steps.map_err(|e| match e {
             SiussError::Catalog(c) => c,
             other => {
                 let message = other.to_string();
@@ -688,50 +631,50 @@ pub fn process_comune(
         })?;
         // Only the records an action touched are written.
         for a in &ps_actions {
-            if let Some(l) = ps_l.get(a.key()) {
+            if let Some(l) = applied.ps.get(a.key()) {
                 cat.upsert_siuss_record(l)?;
             }
         }
         for a in &sinba_actions {
-            if let Some(l) = sinba_l.get(a.key()) {
+            if let Some(l) = applied.sinba.get(a.key()) {
                 cat.upsert_siuss_record(l)?;
             }
         }
-        summary.inserted = inserted;
-        summary.cancelled = cancelled;
-        summary.notices = notices.len() as u64;
+        summary.inserted = applied.inserted;
+        summary.cancelled = applied.cancelled;
+        summary.notices = applied.notices.len() as u64;
         let mut all = issues.clone();
-        all.extend(notices);
-        cat.replace_siuss_issues(&ente.codice, &periodo, ctx.run, &all)?;
+        all.extend(applied.notices);
+        // A SINBA withdrawal is noticed once, when it happens: a rerun keeps it.
+        cat.replace_siuss_issues(&ente.codice, &periodo, ctx.run, &all, &[plan::WITHDRAWN_SINBA])?;
         if canale == Canale::Upload && !em.stored.is_empty() {
             let ids: Vec<&str> = em.stored.iter().map(String::as_str).collect();
             cat.mark_siuss_flows_sent(&ente.codice, &ids, Utc::now())?;
         }
-        Ok((em.stored, em.bulk_ps, em.bulk_sinba))
+        // The bulk files are written before the commit (and removed if it
+        // fails): flows recorded as handed over always have their file.
+        for (path, xml) in &bulk {
+            if let Err(e) = metrodati_connectors::atomic::write_atomic_bytes(path, true, xml.as_bytes()) {
+                let message = e.to_string();
+                failure = Some(SiussError::Write(e));
+                return Err(CatalogError::InvalidInput { op: "siuss", message });
+            }
+            written.push(path.clone());
+        }
+        Ok(em.stored.len())
     });
-    let (stored, bulk_ps, bulk_sinba) = match outcome {
-        Ok(v) => v,
-        // Rolled back: nothing of this comune was stored.
-        Err(e) => return Err(failure.take().unwrap_or(SiussError::Catalog(e))),
+    let stored = match outcome {
+        Ok(n) => n,
+        Err(e) => {
+            // Rolled back: nothing of this comune was stored, no file stays.
+            for p in &written {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(failure.take().unwrap_or(SiussError::Catalog(e)));
+        }
     };
-    tracing::info!(comune = istat, flows = stored.len(), "siuss flows stored");
-
-    // Bulk files of the upload channel: the same operations, one file per type.
-    let dir = ctx.output_dir.join(istat).join(ctx.periodo.to_string());
-    if !bulk_ps.is_empty() {
-        let nome = bulk_name(&dir, &ente.codice, TipoNome::Ps, ctx.today)?;
-        let flow = siuss::ps_bulk(&ente, &nome, &bulk_ps)?;
-        let path = dir.join(format!("{nome}.xml"));
-        metrodati_connectors::atomic::write_atomic_bytes(&path, true, flow.xml.as_bytes())?;
-        summary.files.push(path);
-    }
-    if !bulk_sinba.is_empty() {
-        let nome = bulk_name(&dir, &ente.codice, TipoNome::Sinba, ctx.today)?;
-        let flow = siuss::sinba_bulk(&ente, &nome, &bulk_sinba)?;
-        let path = dir.join(format!("{nome}.xml"));
-        metrodati_connectors::atomic::write_atomic_bytes(&path, true, flow.xml.as_bytes())?;
-        summary.files.push(path);
-    }
+    tracing::info!(comune = istat, flows = stored, "siuss flows stored");
+    summary.files.extend(written);
     let denominazione = metrodati_interop::refdata::comune_by_istat(istat)
         .map(|c| c.denominazione.clone())
         .unwrap_or_default();
@@ -748,13 +691,144 @@ pub fn process_comune(
     Ok(summary)
 }
 
-/// The name of a bulk file: the next daily progressive after the bulk files
-/// of that day already written for the comune (a bulk name must be unique at
-/// INPS; the messages of upload comuni are never sent, so only bulk files
-/// count).
-fn bulk_name(dir: &Path, ente: &str, tipo: TipoNome, day: NaiveDate) -> Result<NomeFlusso, SiussError> {
+/// `now` with [`Now::Held`] under every ledger key of an unsettled
+/// identifier that the store no longer produces.
+fn hold_unsettled(
+    now: &BTreeMap<String, Now>,
+    ledger: &[LedgerRecord],
+    unsettled: &HashSet<&str>,
+) -> BTreeMap<String, Now> {
+    let mut out = now.clone();
+    for r in ledger {
+        if unsettled.contains(r.identifier.as_str()) {
+            out.entry(r.record_key.clone()).or_insert(Now::Held);
+        }
+    }
+    out
+}
+
+/// Stores a record's current content: (key, reason, flow replaced) →
+/// (id_flusso, identifier).
+type InsertFn<'a> =
+    dyn Fn(&mut Emitter<'_, '_>, &str, Motivo, Option<String>) -> Result<(String, String), SiussError> + 'a;
+
+/// The ledger and notices as the actions change them.
+struct Applied {
+    ps: Ledger,
+    sinba: Ledger,
+    notices: Vec<SiussIssue>,
+    inserted: u64,
+    cancelled: u64,
+}
+
+fn ready_hash(now: &BTreeMap<String, Now>, key: &str) -> String {
+    match now.get(key) {
+        Some(Now::Ready(h)) => h.clone(),
+        _ => unreachable!("only ready records are inserted"),
+    }
+}
+
+impl Applied {
+    fn notice(&mut self, tipo: TipoFlusso, key: &str, rule: &str, message: &str, withdrawn: bool) {
+        let ledger = self.ledger(tipo);
+        let identifier = ledger.get(key).map(|l| l.identifier.clone()).unwrap_or_default();
+        if withdrawn {
+            if let Some(l) = ledger.get_mut(key) {
+                l.state = RecordState::Withdrawn;
+            }
+        }
+        self.notices.push(SiussIssue {
+            tipo,
+            record_key: key.to_string(),
+            identifier,
+            codice_prestazione: None,
+            codice_fiscale: None,
+            field: None,
+            rule: rule.to_string(),
+            message: message.to_string(),
+        });
+    }
+
+    fn ledger(&mut self, tipo: TipoFlusso) -> &mut Ledger {
+        match tipo {
+            TipoFlusso::PsPsaSina => &mut self.ps,
+            TipoFlusso::Sinba => &mut self.sinba,
+        }
+    }
+
+    /// Carries out one action of the plan for `tipo`; `insert` stores the
+    /// record's current content and returns (id_flusso, identifier).
+    fn action(
+        &mut self,
+        e: &mut Emitter<'_, '_>,
+        tipo: TipoFlusso,
+        a: &Action,
+        now: &BTreeMap<String, Now>,
+        insert: &InsertFn<'_>,
+    ) -> Result<(), SiussError> {
+        match a {
+            Action::Insert {
+                key,
+                motivo,
+                replaces,
+            } => {
+                let (id, identifier) = insert(e, key, *motivo, replaces.clone())?;
+                let codice_ente = e.ente.codice.clone();
+                let ledger = self.ledger(tipo);
+                let cancel_flow = ledger.get(key).and_then(|l| l.cancel_flow.clone());
+                ledger.insert(
+                    key.clone(),
+                    LedgerUpdate {
+                        codice_ente,
+                        tipo,
+                        record_key: key.clone(),
+                        identifier,
+                        state: RecordState::Active,
+                        content_hash: ready_hash(now, key),
+                        insert_flow: id,
+                        cancel_flow,
+                    },
+                );
+                self.inserted += 1;
+            }
+            Action::Cancel {
+                key,
+                source,
+                motivo,
+                replaces,
+            } => {
+                debug_assert_eq!(tipo, TipoFlusso::PsPsaSina, "SINBA has no cancellation");
+                let identifier = self.ps.get(key).map(|l| l.identifier.clone()).unwrap_or_default();
+                let id = e.cancel_ps(key, &identifier, source, *motivo, replaces.clone())?;
+                if let Some(l) = self.ps.get_mut(key) {
+                    l.cancel_flow = Some(id);
+                    if matches!(motivo, Motivo::Ritiro | Motivo::Reinvio) {
+                        l.state = RecordState::Withdrawn;
+                    }
+                }
+                self.cancelled += 1;
+            }
+            Action::Forget { key } => {
+                if let Some(l) = self.ledger(tipo).get_mut(key) {
+                    l.state = RecordState::Withdrawn;
+                }
+            }
+            Action::Notice {
+                key,
+                rule,
+                message,
+                withdrawn,
+            } => self.notice(tipo, key, rule, message, *withdrawn),
+        }
+        Ok(())
+    }
+}
+
+/// The next daily progressive of the bulk files of a comune (a bulk name
+/// must be unique at INPS; the messages of upload comuni are never sent, so
+/// only the bulk files already written count).
+fn next_bulk_progressivo(comune_dir: &Path, ente: &str, tipo: TipoNome, day: NaiveDate) -> u32 {
     let prefix = format!("{ente}.{}.{}.", tipo.as_str(), day.format("%Y%m%d"));
-    let comune_dir = dir.parent().unwrap_or(dir);
     let mut max = 0;
     if let Ok(months) = std::fs::read_dir(comune_dir) {
         for m in months.flatten() {
@@ -772,7 +846,59 @@ fn bulk_name(dir: &Path, ente: &str, tipo: TipoNome, day: NaiveDate) -> Result<N
             }
         }
     }
-    Ok(NomeFlusso::new(ente, tipo, day, max + 1)?)
+    max + 1
+}
+
+/// Splits prestazioni into groups in which a codice fiscale always comes
+/// with the same beneficiary data (a cancellation rebuilt from an old flow
+/// may carry the anagrafica INPS received then, its re-insertion the new
+/// one; a bulk file lists each beneficiary once).
+fn consistent_groups(items: Vec<&siuss::ValidatedPrestazione>) -> Vec<Vec<siuss::ValidatedPrestazione>> {
+    let mut groups: Vec<Vec<siuss::ValidatedPrestazione>> = Vec::new();
+    for v in items {
+        let b = v.beneficiario();
+        let fits = |g: &Vec<siuss::ValidatedPrestazione>| {
+            g.iter()
+                .all(|x| x.beneficiario().codice_fiscale != b.codice_fiscale || x.beneficiario() == b)
+        };
+        match groups.iter_mut().find(|g| fits(g)) {
+            Some(g) => g.push(v.clone()),
+            None => groups.push(vec![v.clone()]),
+        }
+    }
+    groups
+}
+
+/// The bulk files of an upload comune for this run: cancellations first,
+/// then insertions (as many files as consistent groups), then SINBA.
+fn bulk_files(
+    month_dir: &Path,
+    comune_dir: &Path,
+    ente: &Ente,
+    day: NaiveDate,
+    ps: &[siuss::ValidatedPrestazione],
+    sinba: &[siuss::ValidatedSinba],
+) -> Result<Vec<(PathBuf, String)>, SiussError> {
+    let mut out = Vec::new();
+    let first = next_bulk_progressivo(comune_dir, &ente.codice, TipoNome::Ps, day);
+    let (cancellations, insertions): (Vec<_>, Vec<_>) = ps
+        .iter()
+        .partition(|v| v.prestazione().tipo_operazione == TipoOperazione::Cancellazione);
+    let groups = consistent_groups(cancellations)
+        .into_iter()
+        .chain(consistent_groups(insertions));
+    for (n, group) in (first..).zip(groups) {
+        let nome = NomeFlusso::new(&ente.codice, TipoNome::Ps, day, n)?;
+        let flow = siuss::ps_bulk(ente, &nome, &group)?;
+        out.push((month_dir.join(format!("{nome}.xml")), flow.xml));
+    }
+    if !sinba.is_empty() {
+        let n = next_bulk_progressivo(comune_dir, &ente.codice, TipoNome::Sinba, day);
+        let nome = NomeFlusso::new(&ente.codice, TipoNome::Sinba, day, n)?;
+        let flow = siuss::sinba_bulk(ente, &nome, sinba)?;
+        out.push((month_dir.join(format!("{nome}.xml")), flow.xml));
+    }
+    Ok(out)
 }
 
 /// The month a run submits: `params.mese` (from `--mese`), else the month
@@ -830,6 +956,14 @@ pub fn run(
     let today = chrono::Local::now().date_naive();
     let periodo = periodo_of(req, today)?;
     let secret = load_secret(settings)?;
+    if secret.is_none() && catalog.siuss_key_known(SINBA_KEY)? {
+        return Err(SiussError::Refused(
+            "the SINBA pseudonym secret used for earlier submissions is not configured \
+             (METRODATI_SINBA_SECRET or [siuss] sinba_secret_file): without it no case can keep its \
+             IDBeneficiario"
+                .into(),
+        ));
+    }
     if let Some(s) = &secret {
         if !catalog.check_siuss_key(SINBA_KEY, &secret_fingerprint(s))? {
             return Err(SiussError::Refused(
@@ -970,7 +1104,8 @@ mod tests {
             .map(|i| LedgerRecord {
                 codice_ente: "G686".into(),
                 tipo: TipoFlusso::PsPsaSina,
-                record_key: format!("P-{i}@2025"),
+                record_key: format!("2025|P-{i}"),
+                identifier: format!("P-{i}"),
                 state: RecordState::Active,
                 content_hash: "h".into(),
                 insert_flow: FlowState {
@@ -1002,6 +1137,72 @@ mod tests {
         let small = live(MASS_CANCEL_MIN);
         let all = plan::plan(&BTreeMap::new(), &small, true);
         assert!(refuse_mass_cancel(&all, &small, "PS").is_none());
+    }
+
+    fn validated(cognome: &str, protocollo: &str) -> siuss::ValidatedPrestazione {
+        let b = siuss::Beneficiario {
+            codice_fiscale: "RSSMRA80A01F205X".into(),
+            anagrafica: siuss::Anagrafica {
+                cognome: cognome.into(),
+                nome: "MARIO".into(),
+                anno_nascita: 1980,
+                luogo_nascita: "F205".into(),
+                genere: siuss::Genere::Maschio,
+                codice_cittadinanza: "380".into(),
+                codice_seconda_cittadinanza: None,
+            },
+            indirizzi: vec![siuss::Indirizzo::comune_cm_milano("015175").unwrap()],
+        };
+        let p = siuss::Prestazione {
+            carattere: Some(siuss::CaratterePrestazione::Occasionale),
+            data_erogazione: NaiveDate::from_ymd_opt(2025, 11, 10),
+            importo_prestazione: Some("250.00".parse().unwrap()),
+            ..siuss::Prestazione::new(
+                "A1.04",
+                "Contributi economici a integrazione del reddito familiare",
+                protocollo,
+                siuss::PresenzaProvaMezzi::NonSoggettaProvaMezzi,
+                siuss::PresaCarico::No,
+            )
+        };
+        siuss::validate_prestazione(&b, &p).unwrap()
+    }
+
+    #[test]
+    fn bulk_files_never_list_a_beneficiary_twice_with_different_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let ente = Ente::comune_cm_milano("015175", "08911820960").unwrap();
+        let day = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        // The surname corrected in the cartella: the cancellation carries the
+        // old one, the re-insertion the new one, a second benefit the new one.
+        let mut old = validated("ROSSO", "P-1").into_parts();
+        old.1.tipo_operazione = TipoOperazione::Cancellazione;
+        let old = siuss::validate_prestazione(&old.0, &old.1).unwrap();
+        let items = vec![old.clone(), validated("ROSSI", "P-1"), validated("ROSSI", "P-2")];
+        let month = dir.path().join("015175/2025-12");
+        let files = bulk_files(&month, &dir.path().join("015175"), &ente, day, &items, &[]).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|(p, _)| p.file_name().unwrap().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["G686.PS.20251231.0000001.xml", "G686.PS.20251231.0000002.xml"]
+        );
+        let first = siuss::parse_ps(&files[0].1).unwrap();
+        assert_eq!(
+            first.beneficiari[0].prestazioni[0].tipo_operazione,
+            TipoOperazione::Cancellazione
+        );
+        let second = siuss::parse_ps(&files[1].1).unwrap();
+        assert_eq!(second.beneficiari.len(), 1);
+        assert_eq!(second.beneficiari[0].prestazioni.len(), 2);
+        // Same comune, same day, later run: the next numbers.
+        for (p, xml) in &files {
+            metrodati_connectors::atomic::write_atomic_bytes(p, true, xml.as_bytes()).unwrap();
+        }
+        let again = bulk_files(&month, &dir.path().join("015175"), &ente, day, &items[1..2], &[]).unwrap();
+        assert!(again[0].0.ends_with("G686.PS.20251231.0000003.xml"));
     }
 
     #[test]

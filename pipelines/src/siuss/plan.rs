@@ -13,7 +13,12 @@
 //! | active | absent (withdrawn) | rejected | ledger → withdrawn, no flow |
 //! | active | absent (withdrawn) | pending, sent, accepted | **C** (`ritiro`); SINBA: cannot be cancelled, reported |
 //! | active | present but invalid or not due | — | nothing: INPS keeps the last good version, the violation is reported |
-//! | any | — | its cancellation rejected `ERRORE_GENERICO` | **C** again, replacing it (`reinvio`) |
+//! | withdrawn | absent | its cancellation rejected `ERRORE_GENERICO` | **C** again, replacing it (`reinvio`) |
+//! | active | — | the cancellation of its previous version rejected `ERRORE_GENERICO` | reported: a late **C** could cancel the new version, so the steward checks with INPS |
+//!
+//! A record that is in the store but not sendable this month (invalid, or
+//! not yet due) must be marked [`Now::Held`] by the caller under every key
+//! the ledger has for it, so that it is never taken for withdrawn.
 //!
 //! Running the same plan twice sends nothing the second time: after the
 //! first run the ledger holds the content hashes just sent.
@@ -50,8 +55,14 @@ pub enum Action {
     },
     /// The record was withdrawn before INPS acquired it: no flow.
     Forget { key: String },
-    /// Something the steward must handle by hand.
-    Notice { key: String, message: String },
+    /// Something the steward must handle by hand: a rule code and an
+    /// Italian message; with `withdrawn`, the record is no longer live.
+    Notice {
+        key: String,
+        rule: &'static str,
+        message: String,
+        withdrawn: bool,
+    },
 }
 
 impl Action {
@@ -65,6 +76,12 @@ impl Action {
         }
     }
 }
+
+/// Rule of a SINBA case withdrawn after it was sent (SINBA cannot cancel).
+pub const WITHDRAWN_SINBA: &str = "siuss.sinba.withdrawn_after_send";
+/// Rule of a cancellation of a previous version that failed after the new
+/// version was sent.
+pub const CANCEL_FAILED: &str = "siuss.cancel.failed_after_correction";
 
 fn generic_error(f: &FlowState) -> bool {
     f.status == FlowStatus::Rejected
@@ -86,17 +103,30 @@ pub fn plan(now: &BTreeMap<String, Now>, ledger: &[LedgerRecord], can_cancel: bo
     for key in keys {
         let k = key.to_string();
         let record = by_key.get(key).copied();
-        // A cancellation INPS failed to process for a transient error: again.
-        if let Some(c) = record
-            .and_then(|r| r.cancel_flow.as_ref())
-            .filter(|c| generic_error(c))
-        {
-            out.push(Action::Cancel {
-                key: k.clone(),
-                source: c.id_flusso.clone(),
-                motivo: Motivo::Reinvio,
-                replaces: Some(c.id_flusso.clone()),
-            });
+        // A cancellation INPS failed to process for a transient error: again
+        // when it is the record's last word; after a correction, by hand.
+        let failed_cancel = record.and_then(|r| r.cancel_flow.as_ref().map(|c| (r, c)));
+        if let Some((r, c)) = failed_cancel.filter(|(_, c)| generic_error(c)) {
+            if r.state == RecordState::Withdrawn {
+                out.push(Action::Cancel {
+                    key: k.clone(),
+                    source: c.id_flusso.clone(),
+                    motivo: Motivo::Reinvio,
+                    replaces: Some(c.id_flusso.clone()),
+                });
+            } else {
+                out.push(Action::Notice {
+                    key: k.clone(),
+                    rule: CANCEL_FAILED,
+                    message: format!(
+                        "la cancellazione {} della versione precedente è stata scartata dall'INPS per errore \
+                         generico dopo l'invio della versione corretta ({}): verificare con l'INPS quale \
+                         versione risulta registrata",
+                        c.id_flusso, r.insert_flow.id_flusso
+                    ),
+                    withdrawn: false,
+                });
+            }
         }
         match (record, now.get(key)) {
             (None, Some(Now::Ready(_))) => out.push(Action::Insert {
@@ -104,11 +134,16 @@ pub fn plan(now: &BTreeMap<String, Now>, ledger: &[LedgerRecord], can_cancel: bo
                 motivo: Motivo::Nuova,
                 replaces: None,
             }),
-            (Some(r), Some(Now::Ready(_))) if r.state == RecordState::Withdrawn => out.push(Action::Insert {
-                key: k,
-                motivo: Motivo::Nuova,
-                replaces: None,
-            }),
+            (Some(r), Some(Now::Ready(_))) if r.state == RecordState::Withdrawn => {
+                let f = &r.insert_flow;
+                let open = matches!(f.status, FlowStatus::Pending | FlowStatus::Rejected)
+                    && f.superseded_by.is_none();
+                out.push(Action::Insert {
+                    key: k,
+                    motivo: Motivo::Nuova,
+                    replaces: open.then(|| f.id_flusso.clone()),
+                })
+            }
             (Some(r), Some(Now::Ready(hash))) => {
                 let f = &r.insert_flow;
                 if *hash == r.content_hash {
@@ -165,6 +200,8 @@ pub fn plan(now: &BTreeMap<String, Now>, ledger: &[LedgerRecord], can_cancel: bo
                 } else {
                     out.push(Action::Notice {
                         key: k,
+                        rule: WITHDRAWN_SINBA,
+                        withdrawn: true,
                         message: format!(
                             "caso ritirato dalla cartella sociale dopo l'invio ({}): SINBA non prevede la \
                              cancellazione, segnalarlo all'INPS",
@@ -198,6 +235,7 @@ mod tests {
             codice_ente: "F205".into(),
             tipo: TipoFlusso::PsPsaSina,
             record_key: key.into(),
+            identifier: key.split('@').next().unwrap().into(),
             state: RecordState::Active,
             content_hash: hash.into(),
             insert_flow: insert,
@@ -318,6 +356,17 @@ mod tests {
             plan(&now(&[("a@2025", Some("h1"))]), &[w.clone()], true),
             [ins("a@2025", Motivo::Nuova, None)]
         );
+        // Withdrawn after a rejection, then back: the rejected flow is replaced.
+        let mut f = rec(
+            "b@2025",
+            "h1",
+            flow("F3", FlowStatus::Rejected, Some(CodiceEsito::DatiNonTrovati)),
+        );
+        f.state = RecordState::Withdrawn;
+        assert_eq!(
+            plan(&now(&[("b@2025", Some("h2"))]), &[f], true),
+            [ins("b@2025", Motivo::Nuova, Some("F3"))]
+        );
         // Its cancellation failed for a transient error: cancelled again.
         w.cancel_flow = Some(flow(
             "F2",
@@ -325,8 +374,23 @@ mod tests {
             Some(CodiceEsito::ErroreGenerico),
         ));
         assert_eq!(
-            plan(&n, &[w], true),
+            plan(&n, &[w.clone()], true),
             [can("a@2025", "F2", Motivo::Reinvio, Some("F2"))]
+        );
+        // The cancellation of the old version of a corrected record failed:
+        // a late C could cancel the new version; the steward is told.
+        w.state = RecordState::Active;
+        let a = plan(&now(&[("a@2025", Some("h1"))]), &[w], true);
+        assert!(
+            matches!(
+                &a[..],
+                [Action::Notice {
+                    rule: CANCEL_FAILED,
+                    withdrawn: false,
+                    ..
+                }]
+            ),
+            "{a:?}"
         );
     }
 

@@ -141,6 +141,11 @@ fn flow_row(f: &ReportFlow) -> ReportRow {
             "nessuna: sarà reinviato automaticamente al prossimo invio".into(),
             Bucket::Scartato,
         ),
+        (None, FlowStatus::Rejected, _) if f.meta.operazione == Operazione::Cancellazione => (
+            "cancellazione scartata dall'INPS".into(),
+            "verificare con l'INPS: la prestazione potrebbe risultare ancora registrata".into(),
+            Bucket::Scartato,
+        ),
         (None, FlowStatus::Rejected, _) => (
             "scartato dall'INPS".into(),
             "correggere il dato nella cartella sociale: la prestazione corretta sarà inviata al prossimo invio"
@@ -174,7 +179,7 @@ fn flow_row(f: &ReportFlow) -> ReportRow {
 }
 
 fn issue_row(periodo: &str, i: &SiussIssue) -> ReportRow {
-    let manual = i.rule == super::WITHDRAWN_SINBA;
+    let manual = i.rule == super::WITHDRAWN_SINBA || i.rule == super::CANCEL_FAILED;
     ReportRow {
         cells: [
             periodo.to_string(),
@@ -203,8 +208,10 @@ fn issue_row(periodo: &str, i: &SiussIssue) -> ReportRow {
             i.rule.clone(),
             i.field.clone().unwrap_or_default(),
             i.message.clone(),
-            if manual {
+            if i.rule == super::WITHDRAWN_SINBA {
                 "segnalare all'INPS il ritiro del caso".into()
+            } else if manual {
+                "verificare con l'INPS".into()
             } else {
                 "correggere il dato nella cartella sociale: sarà inviato al prossimo invio".into()
             },

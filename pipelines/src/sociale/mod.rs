@@ -37,3 +37,50 @@ pub const TABLES: [&str; 3] = ["prestazione_sociale", "valutazione_sina", "caso_
 
 /// The table the anagrafe writes and this pipeline links to.
 pub const PERSONA: &str = "persona";
+
+/// The rows of a comune rejected by its last successful run, as
+/// `table,identifier` (CSV): records that are still in the Cartella Sociale
+/// but not valid now. The siuss pipeline keeps what INPS has of them instead
+/// of taking them for withdrawn.
+pub fn held_path(store: &std::path::Path, istat: &str) -> std::path::PathBuf {
+    store.join("held").join("sociale").join(format!("{istat}.csv"))
+}
+
+pub(crate) fn write_held(
+    store: &std::path::Path,
+    istat: &str,
+    held: &std::collections::BTreeSet<(&'static str, String)>,
+) -> Result<(), String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["table", "identifier"])
+        .map_err(|e| e.to_string())?;
+    for (t, id) in held {
+        w.write_record([*t, id.as_str()]).map_err(|e| e.to_string())?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.to_string())?;
+    metrodati_connectors::atomic::write_atomic_bytes(&held_path(store, istat), true, &bytes)
+        .map_err(|e| e.to_string())
+}
+
+/// The identifiers of [`held_path`] for one table (empty if there is no file).
+pub fn read_held(
+    store: &std::path::Path,
+    istat: &str,
+    table: &str,
+) -> Result<std::collections::HashSet<String>, String> {
+    let path = held_path(store, istat);
+    if !path.exists() {
+        return Ok(Default::default());
+    }
+    let mut r = csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = std::collections::HashSet::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
+        if rec.get(0) == Some(table) {
+            if let Some(id) = rec.get(1) {
+                out.insert(id.to_string());
+            }
+        }
+    }
+    Ok(out)
+}

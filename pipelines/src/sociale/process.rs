@@ -204,6 +204,8 @@ struct Processor<'o> {
     sina: Table<SinaRecord>,
     sinba: Table<SinbaRecord>,
     quarantines: Vec<Quarantine>,
+    /// (table, identifier) of the rows rejected: see [`super::held_path`].
+    held: std::collections::BTreeSet<(&'static str, String)>,
 }
 
 impl<'o> Processor<'o> {
@@ -216,6 +218,7 @@ impl<'o> Processor<'o> {
             sina: Table::new(opts.store, TABLES[1], istat)?,
             sinba: Table::new(opts.store, TABLES[2], istat)?,
             quarantines: Vec::new(),
+            held: Default::default(),
         })
     }
 
@@ -251,6 +254,7 @@ impl<'o> Processor<'o> {
             accepted: false,
         };
         let Some(rec) = outcome.record else {
+            self.hold(input, ctx);
             return Ok(verdict);
         };
         let duplicate = match &rec {
@@ -272,6 +276,7 @@ impl<'o> Processor<'o> {
             verdict
                 .issues
                 .push(Issue::error(field, code, message, Some(&value)));
+            self.hold(input, ctx);
             return Ok(verdict);
         }
         let resident = self.residents.contains(&cf::decode_omocodia(rec.tax_code()));
@@ -287,6 +292,18 @@ impl<'o> Processor<'o> {
         self.accept(rec, resident)?;
         verdict.accepted = true;
         Ok(verdict)
+    }
+
+    /// Remembers the identifier of a rejected row: the record is still in
+    /// the Cartella Sociale, only not valid now.
+    fn hold(&mut self, input: &Input, ctx: &Context<'_>) {
+        if let Some(id) = input[Target::Identifier as usize]
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            self.held.insert((ctx.kind.entity(), id.to_string()));
+        }
     }
 
     fn accept(&mut self, rec: Record, resident: bool) -> Result<(), String> {
@@ -342,6 +359,9 @@ impl<'o> Processor<'o> {
             (TABLES[1], self.sina.writer.prepare().map_err(|e| e.to_string())?),
             (TABLES[2], self.sinba.writer.prepare().map_err(|e| e.to_string())?),
         ];
+        // Written before the partitions are published: a crash in between
+        // leaves extra identifiers held (nothing cancelled), never fewer.
+        super::write_held(self.opts.store, &self.istat, &self.held)?;
         publish(prepared)
     }
 }
