@@ -167,6 +167,31 @@ fn a_failed_dependency_skips_its_dependents_with_the_reason_recorded() {
 }
 
 #[test]
+fn a_partial_dependency_skips_its_dependents_unless_they_run_after_partial() {
+    let h = Harness::new("2026-01-05T01:00:00Z");
+    let mut extract = job("extract", "30 2 * * *");
+    extract.retries.max = 0;
+    let strict = dependent("strict", &["extract"]);
+    let mut lenient = dependent("lenient", &["extract"]);
+    lenient.run_after_partial = true;
+    h.exec.script("extract", [Behaviour::Partial(std_mins(5))]);
+    let mut s = h.scheduler(vec![extract, strict, lenient], "s");
+    drive(&mut s, &h.clock, utc("2026-01-05T03:00:00Z"), mins(60));
+    assert_eq!(
+        summary(&h.runs("extract")),
+        vec![row("01-05T01:30", 1, "scheduled", "partially_succeeded")]
+    );
+    assert_eq!(
+        summary(&h.runs("strict")),
+        vec![row("01-05T01:30", 1, "dependency", "skipped")]
+    );
+    assert_eq!(
+        summary(&h.runs("lenient")),
+        vec![row("01-05T01:30", 1, "dependency", "succeeded")]
+    );
+}
+
+#[test]
 fn a_job_with_two_dependencies_runs_after_both_succeed_for_the_same_fire() {
     let h = Harness::new("2026-01-05T01:00:00Z");
     let jobs = vec![

@@ -20,6 +20,7 @@
 //! [jobs.report]
 //! pipeline = "anagrafe"
 //! depends_on = ["anagrafe"]       # runs after these succeed, for the same fire time
+//! run_after_partial = true        # also after a dependency that succeeded for some comuni only
 //! ```
 //!
 //! Every key is checked (unknown keys are errors) and every problem is
@@ -75,6 +76,9 @@ pub struct JobSpec {
     pub timeout: Option<Duration>,
     /// Jobs that must succeed, for the same fire time, before this one runs.
     pub depends_on: Vec<Spanned<String>>,
+    /// Run also when a dependency ended `partially_succeeded` (the comuni
+    /// that failed kept their previous data), instead of being skipped.
+    pub run_after_partial: bool,
     pub catch_up: CatchUp,
     pub concurrency: Concurrency,
     pub enabled: bool,
@@ -119,6 +123,8 @@ struct RawJob {
     timeout: Option<Spanned<String>>,
     #[serde(default)]
     depends_on: Vec<Spanned<String>>,
+    #[serde(default)]
+    run_after_partial: bool,
     #[serde(default)]
     catch_up: Option<RawCatchUp>,
     #[serde(default)]
@@ -475,6 +481,7 @@ impl JobsFile {
             retries,
             timeout,
             depends_on: raw.depends_on,
+            run_after_partial: raw.run_after_partial,
             catch_up,
             concurrency,
             enabled: raw.enabled,

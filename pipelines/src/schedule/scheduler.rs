@@ -53,6 +53,8 @@ pub struct JobPlan {
     pub retries: RetryPolicy,
     pub timeout: Option<Duration>,
     pub depends_on: Vec<String>,
+    /// Run also after a dependency that ended `partially_succeeded`.
+    pub run_after_partial: bool,
     pub catch_up: CatchUp,
     pub concurrency: Concurrency,
     pub enabled: bool,
@@ -72,6 +74,7 @@ impl JobPlan {
                 retries: j.retries,
                 timeout: j.timeout,
                 depends_on: j.depends_on.iter().map(|d| d.get_ref().clone()).collect(),
+                run_after_partial: j.run_after_partial,
                 catch_up: j.catch_up,
                 concurrency: j.concurrency,
                 enabled: j.enabled,
@@ -90,6 +93,7 @@ impl JobPlan {
             retries: RetryPolicy::default(),
             timeout: None,
             depends_on: vec![],
+            run_after_partial: false,
             catch_up: CatchUp::default(),
             concurrency: Concurrency::Queue,
             enabled: true,
@@ -526,6 +530,7 @@ impl Scheduler {
                 for dep in &d.depends_on {
                     match fire_state(c, dep, period)? {
                         FireState::Final(RunStatus::Succeeded, _) => {}
+                        FireState::Final(RunStatus::PartiallySucceeded, _) if d.run_after_partial => {}
                         FireState::Final(s, run) => {
                             failed.get_or_insert((dep.clone(), s, run));
                         }

@@ -22,6 +22,8 @@ pub enum Behaviour {
     Fail(Duration, String),
     /// Runs until cancelled; then stops at once.
     Hang,
+    /// Ends `partially_succeeded` (some comuni failed) after this long.
+    Partial(Duration),
 }
 
 #[derive(Default)]
@@ -133,13 +135,19 @@ impl AttemptHandle for FakeHandle {
             Behaviour::Fail(d, msg) if now >= self.started + delta(d) => {
                 self.finish(AttemptOutcome::failed(msg))
             }
+            Behaviour::Partial(d) if now >= self.started + delta(d) => self.finish(AttemptOutcome {
+                status: RunStatus::PartiallySucceeded,
+                error: Some("1 comuni non elaborati".into()),
+            }),
             _ => None,
         }
     }
 
     fn wake_at(&self) -> Option<DateTime<Utc>> {
         match &self.behaviour {
-            Behaviour::Succeed(d) | Behaviour::Fail(d, _) => Some(self.started + delta(*d)),
+            Behaviour::Succeed(d) | Behaviour::Fail(d, _) | Behaviour::Partial(d) => {
+                Some(self.started + delta(*d))
+            }
             Behaviour::Hang => None,
         }
     }
