@@ -397,6 +397,19 @@ impl Catalog {
     /// in that month, and those of earlier months still open (pending, sent
     /// or rejected and not replaced), oldest first.
     pub fn siuss_report_flows(&self, ente: &str, periodo: &str) -> Result<Vec<ReportFlow>> {
+        let mut out = Vec::new();
+        self.for_each_siuss_report_flow(ente, periodo, |f| out.push(f))?;
+        Ok(out)
+    }
+
+    /// [`Catalog::siuss_report_flows`] one flow at a time (a month of
+    /// Milano's flows need not be in memory at once).
+    pub fn for_each_siuss_report_flow(
+        &self,
+        ente: &str,
+        periodo: &str,
+        mut each: impl FnMut(ReportFlow),
+    ) -> Result<()> {
         const OP: &str = "siuss_report_flows";
         let mut st = self
             .conn
@@ -446,10 +459,11 @@ impl Catalog {
                     id_flusso,
                 })
             })
-            .ctx(OP)?
-            .collect::<rusqlite::Result<Vec<_>>>()
             .ctx(OP)?;
-        Ok(rows)
+        for f in rows {
+            each(f.ctx(OP)?);
+        }
+        Ok(())
     }
 
     /// How many flows a run built, by operation and reason.

@@ -35,12 +35,13 @@ use super::frame::{FrameError, Table};
 use super::periodo::Periodo;
 use crate::store::partition_file;
 use chrono::{Datelike, NaiveDate};
+use metrodati_interop::cf::decode_omocodia;
 use metrodati_interop::refdata;
 use metrodati_siuss::{
     self as siuss, Anagrafica, Beneficiario, CaratterePrestazione, Genere, Importo, Indirizzo, MeseAnno,
     OreServizio, Prestazione, Sina, SinbaCase, SinbaSecret, ValidatedPrestazione, ValidatedSinba,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -162,11 +163,36 @@ struct Resident {
     date_of_birth: NaiveDate,
 }
 
-fn residents(store: &Path, istat: &str) -> Result<HashMap<String, Resident>, BuildError> {
-    let t = read(
-        store,
-        PERSONA,
-        istat,
+/// The (decoded) codici fiscali of the comune's beneficiaries.
+fn beneficiaries(store: &Path, istat: &str) -> Result<HashSet<String>, BuildError> {
+    let mut out = HashSet::new();
+    for table in [PRESTAZIONE, SINBA] {
+        let t = read(store, table, istat, &["tax_code"])?;
+        out.extend(
+            (0..t.len())
+                .filter_map(|i| t.str("tax_code", i))
+                .map(decode_omocodia),
+        );
+    }
+    Ok(out)
+}
+
+/// The residents among `wanted` (a comune has far more residents than
+/// beneficiaries: only these become Rust values).
+fn residents(
+    store: &Path,
+    istat: &str,
+    wanted: &HashSet<String>,
+) -> Result<HashMap<String, Resident>, BuildError> {
+    let path = partition_file(store, PERSONA, istat);
+    if !path.exists() {
+        return Err(BuildError::MissingPartition {
+            table: PERSONA,
+            istat: istat.to_string(),
+        });
+    }
+    let t = Table::read_where(
+        &path,
         &[
             "tax_code",
             "family_name",
@@ -176,6 +202,8 @@ fn residents(store: &Path, istat: &str) -> Result<HashMap<String, Resident>, Bui
             "birth_place_code",
             "citizenship_code",
         ],
+        "tax_code",
+        |cf| wanted.contains(&decode_omocodia(cf)),
     )?;
     let mut out = HashMap::with_capacity(t.len());
     for i in 0..t.len() {
@@ -189,7 +217,7 @@ fn residents(store: &Path, istat: &str) -> Result<HashMap<String, Resident>, Bui
         // Keyed by the decoded code, as the sociale pipeline links them: an
         // omocodic variant finds its person.
         out.insert(
-            metrodati_interop::cf::decode_omocodia(cf),
+            decode_omocodia(cf),
             Resident {
                 anagrafica: Anagrafica {
                     cognome: t.str("family_name", i).unwrap_or_default().to_string(),
@@ -520,7 +548,7 @@ fn ps_records(
         let reference = prestazione.as_ref().and_then(Prestazione::data_riferimento);
         let whole_key = ps_key(&identifier, reference);
         let due = reference.is_none_or(|d| d <= last);
-        let resident = residents.get(&metrodati_interop::cf::decode_omocodia(&cf));
+        let resident = residents.get(&decode_omocodia(&cf));
         let (Some(mut prestazione), Some(resident)) = (prestazione, resident) else {
             if resident.is_none() {
                 problems.push(Problem::new(
@@ -719,7 +747,7 @@ fn sinba_records(
         let mut p = Vec::new();
         let case = (|| {
             let cf = t.str("tax_code", i)?;
-            let Some(resident) = residents.get(&metrodati_interop::cf::decode_omocodia(cf)) else {
+            let Some(resident) = residents.get(&decode_omocodia(cf)) else {
                 p.push(Problem::new(
                     "SINBA@AnnoNascita",
                     NOT_IN_ANAGRAFE,
@@ -788,7 +816,7 @@ pub fn build_comune(
     periodo: Periodo,
     secret: Option<&SinbaSecret>,
 ) -> Result<Built, BuildError> {
-    let residents = residents(store, istat)?;
+    let residents = residents(store, istat, &beneficiaries(store, istat)?)?;
     Ok(Built {
         ps: ps_records(store, istat, periodo, &residents)?,
         sinba: sinba_records(store, istat, periodo, &residents, secret)?,

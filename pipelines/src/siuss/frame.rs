@@ -41,51 +41,92 @@ fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("1970-01-01")
 }
 
+fn locate(path: &Path, (column, message): (String, String)) -> FrameError {
+    FrameError::Column {
+        path: path.display().to_string(),
+        column,
+        message,
+    }
+}
+
 impl Table {
     /// Reads `columns` of the partition at `path`.
     pub fn read(path: &Path, columns: &[&str]) -> Result<Table, FrameError> {
         let df = read_partition_columns(path, Some(columns))?;
-        Table::from_frame(&df).map_err(|(column, message)| FrameError::Column {
-            path: path.display().to_string(),
-            column,
-            message,
-        })
+        Table::from_frame(&df, None).map_err(|e| locate(path, e))
     }
 
-    fn from_frame(df: &DataFrame) -> Result<Table, (String, String)> {
+    /// Reads `columns` of the rows whose text column `key` passes `keep`
+    /// (e.g. the few beneficiaries among a comune's residents), without
+    /// turning the other rows into Rust values.
+    pub fn read_where(
+        path: &Path,
+        columns: &[&str],
+        key: &str,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Table, FrameError> {
+        let df = read_partition_columns(path, Some(columns))?;
+        let rows: Vec<usize> = {
+            let c = df
+                .column(key)
+                .and_then(|c| c.str().cloned())
+                .map_err(|e| locate(path, (key.to_string(), e.to_string())))?;
+            c.iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_some_and(&keep))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        Table::from_frame(&df, Some(&rows)).map_err(|e| locate(path, e))
+    }
+
+    /// The frame's columns, for all rows or for `rows` (ascending) only.
+    fn from_frame(df: &DataFrame, rows: Option<&[usize]>) -> Result<Table, (String, String)> {
+        fn pick<T>(all: impl Iterator<Item = T>, rows: Option<&[usize]>) -> Vec<T> {
+            match rows {
+                None => all.collect(),
+                Some(r) => {
+                    let mut wanted = r.iter().copied().peekable();
+                    let mut out = Vec::with_capacity(r.len());
+                    for (i, v) in all.enumerate() {
+                        match wanted.peek() {
+                            Some(&w) if w == i => {
+                                out.push(v);
+                                wanted.next();
+                            }
+                            None => break,
+                            _ => {}
+                        }
+                    }
+                    out
+                }
+            }
+        }
         let mut cols = HashMap::new();
         for c in df.columns() {
             let name = c.name().to_string();
             let err = |e: polars::error::PolarsError| (name.clone(), e.to_string());
             let col = match c.dtype() {
-                DataType::String => Col::Str(
-                    c.str()
-                        .map_err(err)?
-                        .iter()
-                        .map(|v| v.map(str::to_string))
-                        .collect(),
-                ),
-                DataType::Int32 => Col::Int(c.i32().map_err(err)?.iter().collect()),
-                DataType::Float64 => Col::Num(c.f64().map_err(err)?.iter().collect()),
-                DataType::Boolean => Col::Bool(c.bool().map_err(err)?.iter().collect()),
+                DataType::String => Col::Str(pick(
+                    c.str().map_err(err)?.iter().map(|v| v.map(str::to_string)),
+                    rows,
+                )),
+                DataType::Int32 => Col::Int(pick(c.i32().map_err(err)?.iter(), rows)),
+                DataType::Float64 => Col::Num(pick(c.f64().map_err(err)?.iter(), rows)),
+                DataType::Boolean => Col::Bool(pick(c.bool().map_err(err)?.iter(), rows)),
                 DataType::Date => {
                     let days = c.cast(&DataType::Int32).map_err(err)?;
-                    Col::Date(
-                        days.i32()
-                            .map_err(err)?
-                            .iter()
-                            .map(|d| {
-                                d.and_then(|d| epoch().checked_add_signed(chrono::Duration::days(d.into())))
-                            })
-                            .collect(),
-                    )
+                    let dates = days.i32().map_err(err)?.iter().map(|d| {
+                        d.and_then(|d| epoch().checked_add_signed(chrono::Duration::days(d.into())))
+                    });
+                    Col::Date(pick(dates, rows))
                 }
                 other => return Err((name, format!("unexpected type {other}"))),
             };
             cols.insert(name, col);
         }
         Ok(Table {
-            len: df.height(),
+            len: rows.map_or(df.height(), <[usize]>::len),
             cols,
         })
     }
@@ -162,7 +203,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let t = Table::from_frame(&df).unwrap();
+        let t = Table::from_frame(&df, None).unwrap();
         assert_eq!(t.len(), 3);
         assert_eq!(t.str("s", 0), Some("a"));
         assert_eq!(t.str("s", 1), None);
@@ -174,5 +215,11 @@ mod tests {
         assert_eq!(t.date("d", 1), None);
         assert_eq!(t.str("missing", 0), None);
         assert_eq!(t.str("i", 0), None);
+        // Selected rows only.
+        let t = Table::from_frame(&df, Some(&[0, 2])).unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.int("i", 1), Some(3));
+        assert_eq!(t.date("d", 1), NaiveDate::from_ymd_opt(2025, 1, 1));
+        assert_eq!(t.str("s", 0), Some("a"));
     }
 }

@@ -224,11 +224,8 @@ fn issue_row(periodo: &str, i: &SiussIssue) -> ReportRow {
 /// flows first (by `ts_flusso`), then the records not sent.
 pub fn rows(catalog: &Catalog, ente: &str, periodo: Periodo) -> Result<Vec<ReportRow>, CatalogError> {
     let p = periodo.to_string();
-    let mut out: Vec<ReportRow> = catalog
-        .siuss_report_flows(ente, &p)?
-        .iter()
-        .map(flow_row)
-        .collect();
+    let mut out: Vec<ReportRow> = Vec::new();
+    catalog.for_each_siuss_report_flow(ente, &p, |f| out.push(flow_row(&f)))?;
     out.extend(catalog.siuss_issues(ente, &p)?.iter().map(|i| issue_row(&p, i)));
     Ok(out)
 }
