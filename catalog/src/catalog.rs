@@ -211,6 +211,22 @@ fn restrict_permissions(path: &Path) -> Result<()> {
             }
             Err(e) => return Err(io(e)),
         }
+        // Journal files left by an earlier process keep their own mode.
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = PathBuf::from(p);
+            if let Ok(m) = std::fs::metadata(&p) {
+                if m.permissions().mode() & 0o077 != 0 {
+                    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(
+                        |source| CatalogError::Permissions {
+                            path: p.clone(),
+                            source,
+                        },
+                    )?;
+                }
+            }
+        }
     }
     #[cfg(not(unix))]
     let _ = path;

@@ -466,6 +466,69 @@ impl Catalog {
         Ok(())
     }
 
+    /// Records a bulk file written for an upload comune.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_siuss_bulk_file(
+        &self,
+        nome: &str,
+        ente: &str,
+        tipo: TipoFlusso,
+        periodo: &str,
+        path: &str,
+        run: Option<RunId>,
+        flows: u64,
+    ) -> Result<()> {
+        const OP: &str = "insert_siuss_bulk_file";
+        self.conn
+            .execute(
+                "INSERT INTO siuss_bulk_files (nome, codice_ente, tipo, periodo, path, run_id, flows, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    nome,
+                    ente,
+                    tipo,
+                    periodo,
+                    path,
+                    run,
+                    flows as i64,
+                    format_ts(chrono::Utc::now())
+                ],
+            )
+            .ctx(OP)?;
+        Ok(())
+    }
+
+    /// Whether a bulk file of this name was recorded.
+    pub fn siuss_bulk_file_known(&self, nome: &str) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM siuss_bulk_files WHERE nome = ?1")
+            .and_then(|mut st| st.exists([nome]))
+            .ctx("siuss_bulk_file_known")
+    }
+
+    /// The next free daily progressive of the bulk files
+    /// `{ente}.{token}.{yyyymmdd}.NNNNNNN` (1 on a new day).
+    pub fn next_siuss_bulk_progressivo(&self, ente: &str, token: &str, yyyymmdd: &str) -> Result<u32> {
+        const OP: &str = "next_siuss_bulk_progressivo";
+        let prefix = format!("{ente}.{token}.{yyyymmdd}.");
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT nome FROM siuss_bulk_files WHERE substr(nome, 1, ?2) = ?1")
+            .ctx(OP)?;
+        let names = st
+            .query_map(params![prefix, prefix.len() as i64], |r| r.get::<_, String>(0))
+            .ctx(OP)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx(OP)?;
+        let max = names
+            .iter()
+            .filter_map(|n| n[prefix.len()..].parse::<u32>().ok())
+            .max()
+            .unwrap_or(0);
+        max.checked_add(1)
+            .ok_or_else(|| invalid(OP, "daily progressive exhausted"))
+    }
+
     /// How many flows a run built, by operation and reason.
     pub fn siuss_run_counts(&self, run: RunId) -> Result<Vec<(Operazione, Motivo, u64)>> {
         const OP: &str = "siuss_run_counts";

@@ -16,6 +16,10 @@
 -- * siuss_issues: the violations found by the latest run for an ente and a
 --   month (never sent), for the steward report. A SINBA row never carries
 --   the codice fiscale (CHECK).
+-- * siuss_bulk_files: the bulk files written for comuni that upload on the
+--   INPS web application (their names are unique at INPS: the daily
+--   progressive comes from here), recorded in the same transaction as their
+--   flows.
 -- * siuss_keys: the fingerprint of the SINBA pseudonym secret, so that a
 --   changed secret (which would change every IDBeneficiario) is refused.
 
@@ -67,4 +71,15 @@ CREATE TABLE siuss_keys (
     name        TEXT PRIMARY KEY,
     fingerprint TEXT NOT NULL,
     created_at  TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE siuss_bulk_files (
+    nome        TEXT    PRIMARY KEY CHECK (nome <> ''),
+    codice_ente TEXT    NOT NULL,
+    tipo        TEXT    NOT NULL CHECK (tipo IN ('PS_PSA_SINA', 'SINBA')),
+    periodo     TEXT    NOT NULL,
+    path        TEXT    NOT NULL,
+    run_id      INTEGER REFERENCES runs (id),
+    flows       INTEGER NOT NULL CHECK (flows > 0),
+    created_at  TEXT    NOT NULL
 ) WITHOUT ROWID;

@@ -62,6 +62,8 @@ pub const INVALID_CODE: &str = "siuss.store.invalid_code";
 pub const NO_PSEUDONYM: &str = "siuss.sinba.pseudonym";
 /// Rule of a SINBA case without any codice prestazione.
 pub const NO_SERVICES: &str = "siuss.sinba.services.missing";
+/// Rule of a prestazione waiting for its rejected SINA assessment.
+pub const SINA_HELD: &str = "siuss.sina.held";
 /// Rule of a SINBA case whose beneficiary is not a minor at the presa in carico.
 pub const NOT_A_MINOR: &str = "siuss.sinba.not_a_minor";
 
@@ -130,8 +132,12 @@ pub struct Built {
     pub sinba: Vec<SinbaCandidate>,
     /// Identifiers of prestazioni and SINBA cases rejected by the sociale
     /// pipeline (still in the cartella, not valid now).
-    pub held_ps: std::collections::HashSet<String>,
-    pub held_sinba: std::collections::HashSet<String>,
+    pub held_ps: HashSet<String>,
+    pub held_sinba: HashSet<String>,
+    /// Whether the sociale pipeline's list of rejected rows exists (a store
+    /// written by an older version has none: then no record may be taken
+    /// for withdrawn).
+    pub held_known: bool,
 }
 
 /// Why a comune's records cannot be built.
@@ -179,11 +185,7 @@ fn beneficiaries(store: &Path, istat: &str) -> Result<HashSet<String>, BuildErro
 
 /// The residents among `wanted` (a comune has far more residents than
 /// beneficiaries: only these become Rust values).
-fn residents(
-    store: &Path,
-    istat: &str,
-    wanted: &HashSet<String>,
-) -> Result<HashMap<String, Resident>, BuildError> {
+fn residents(store: &Path, istat: &str, wanted: &HashSet<String>) -> Result<Residents, BuildError> {
     let path = partition_file(store, PERSONA, istat);
     if !path.exists() {
         return Err(BuildError::MissingPartition {
@@ -205,7 +207,7 @@ fn residents(
         "tax_code",
         |cf| wanted.contains(&decode_omocodia(cf)),
     )?;
-    let mut out = HashMap::with_capacity(t.len());
+    let mut out = Residents::default();
     for i in 0..t.len() {
         let (Some(cf), Some(birth)) = (t.str("tax_code", i), t.date("date_of_birth", i)) else {
             continue;
@@ -214,10 +216,8 @@ fn residents(
             Some("F") => Genere::Femmina,
             _ => Genere::Maschio,
         };
-        // Keyed by the decoded code, as the sociale pipeline links them: an
-        // omocodic variant finds its person.
         out.insert(
-            decode_omocodia(cf),
+            cf,
             Resident {
                 anagrafica: Anagrafica {
                     cognome: t.str("family_name", i).unwrap_or_default().to_string(),
@@ -234,6 +234,37 @@ fn residents(
         );
     }
     Ok(out)
+}
+
+/// The residents a comune's beneficiaries name, by codice fiscale.
+#[derive(Default)]
+struct Residents {
+    by_cf: HashMap<String, Resident>,
+    /// Decoded code → the one resident code with that decoding; `None` when
+    /// two residents share it (an omocodic code and its base are two people).
+    by_decoded: HashMap<String, Option<String>>,
+}
+
+impl Residents {
+    fn insert(&mut self, cf: &str, r: Resident) {
+        self.by_decoded
+            .entry(decode_omocodia(cf))
+            .and_modify(|e| *e = None)
+            .or_insert_with(|| Some(cf.to_string()));
+        self.by_cf.insert(cf.to_string(), r);
+    }
+
+    /// The resident with exactly this code; else, as the sociale pipeline
+    /// links them, the only resident whose code decodes to the same (a code
+    /// typed without its omocodia, or the reverse).
+    fn get(&self, cf: &str) -> Option<&Resident> {
+        self.by_cf.get(cf).or_else(|| {
+            self.by_decoded
+                .get(&decode_omocodia(cf))
+                .and_then(|c| c.as_ref())
+                .and_then(|c| self.by_cf.get(c))
+        })
+    }
 }
 
 /// Parses a code of an XSD enumeration, or records a problem.
@@ -524,7 +555,8 @@ fn ps_records(
     store: &Path,
     istat: &str,
     periodo: Periodo,
-    residents: &HashMap<String, Resident>,
+    today: NaiveDate,
+    residents: &Residents,
 ) -> Result<Vec<PsCandidate>, BuildError> {
     let t = read(store, PRESTAZIONE, istat, PRESTAZIONE_COLUMNS)?;
     let assessments = Assessments::load(store, istat)?;
@@ -548,7 +580,7 @@ fn ps_records(
         let reference = prestazione.as_ref().and_then(Prestazione::data_riferimento);
         let whole_key = ps_key(&identifier, reference);
         let due = reference.is_none_or(|d| d <= last);
-        let resident = residents.get(&decode_omocodia(&cf));
+        let resident = residents.get(&cf);
         let (Some(mut prestazione), Some(resident)) = (prestazione, resident) else {
             if resident.is_none() {
                 problems.push(Problem::new(
@@ -571,7 +603,9 @@ fn ps_records(
             indirizzi: indirizzo.iter().cloned().collect(),
         };
         let slices = if prestazione.carattere == Some(CaratterePrestazione::Periodico) {
-            year_slices(&prestazione, last)
+            // Sliced up to today even when submitting an earlier month: the
+            // later years stay known (not due), never taken for withdrawn.
+            year_slices(&prestazione, last.max(today))
         } else {
             vec![prestazione]
         };
@@ -721,7 +755,7 @@ fn sinba_records(
     store: &Path,
     istat: &str,
     periodo: Periodo,
-    residents: &HashMap<String, Resident>,
+    residents: &Residents,
     secret: Option<&SinbaSecret>,
 ) -> Result<Vec<SinbaCandidate>, BuildError> {
     let t = read(store, SINBA, istat, SINBA_COLUMNS)?;
@@ -747,7 +781,7 @@ fn sinba_records(
         let mut p = Vec::new();
         let case = (|| {
             let cf = t.str("tax_code", i)?;
-            let Some(resident) = residents.get(&decode_omocodia(cf)) else {
+            let Some(resident) = residents.get(cf) else {
                 p.push(Problem::new(
                     "SINBA@AnnoNascita",
                     NOT_IN_ANAGRAFE,
@@ -814,14 +848,34 @@ pub fn build_comune(
     store: &Path,
     istat: &str,
     periodo: Periodo,
+    today: NaiveDate,
     secret: Option<&SinbaSecret>,
 ) -> Result<Built, BuildError> {
     let residents = residents(store, istat, &beneficiaries(store, istat)?)?;
+    let held_ps = crate::sociale::read_held(store, istat, PRESTAZIONE).map_err(BuildError::Held)?;
+    let held_sinba = crate::sociale::read_held(store, istat, SINBA).map_err(BuildError::Held)?;
+    let mut ps = ps_records(store, istat, periodo, today, &residents)?;
+    // A prestazione whose SINA assessment the sociale pipeline rejected
+    // waits for it: sent without it, it would be corrected twice.
+    if let Some(held) = &held_ps {
+        for c in ps
+            .iter_mut()
+            .filter(|c| c.result.is_ok() && held.contains(&c.identifier))
+        {
+            c.result = Err(vec![Problem::new(
+                "SINA",
+                SINA_HELD,
+                "la valutazione SINA collegata è stata scartata dalla pipeline sociale (vedere la \
+                 quarantena): la prestazione sarà inviata quando la valutazione sarà corretta",
+            )]);
+        }
+    }
     Ok(Built {
-        ps: ps_records(store, istat, periodo, &residents)?,
+        ps,
         sinba: sinba_records(store, istat, periodo, &residents, secret)?,
-        held_ps: crate::sociale::read_held(store, istat, PRESTAZIONE).map_err(BuildError::Held)?,
-        held_sinba: crate::sociale::read_held(store, istat, SINBA).map_err(BuildError::Held)?,
+        held_known: held_ps.is_some() && held_sinba.is_some(),
+        held_ps: held_ps.unwrap_or_default(),
+        held_sinba: held_sinba.unwrap_or_default(),
     })
 }
 
@@ -878,6 +932,38 @@ mod tests {
             year_slices(&periodic(d(2025, 10, 15), Some(d(2025, 3, 31))), d(2026, 1, 31)).len(),
             1
         );
+    }
+
+    fn resident(cognome: &str) -> Resident {
+        Resident {
+            anagrafica: Anagrafica {
+                cognome: cognome.into(),
+                nome: "MARIO".into(),
+                anno_nascita: 1980,
+                luogo_nascita: "F205".into(),
+                genere: Genere::Maschio,
+                codice_cittadinanza: "380".into(),
+                codice_seconda_cittadinanza: None,
+            },
+            date_of_birth: d(1980, 1, 1),
+        }
+    }
+
+    #[test]
+    fn an_omocodic_code_never_finds_another_person() {
+        let (a, b, c) = ("RSSMRA80A01F205X", "RSSMRA80A01F20RX", "RSSMRA80A01F2L5X");
+        assert_eq!(decode_omocodia(a), decode_omocodia(b));
+        assert_eq!(decode_omocodia(a), decode_omocodia(c));
+        let mut r = Residents::default();
+        r.insert(a, resident("ROSSI"));
+        // Exact, and the only resident with that decoding.
+        assert_eq!(r.get(a).unwrap().anagrafica.cognome, "ROSSI");
+        assert_eq!(r.get(b).unwrap().anagrafica.cognome, "ROSSI");
+        // Two residents share the decoding: only exact codes find them.
+        r.insert(b, resident("RUSSO"));
+        assert_eq!(r.get(a).unwrap().anagrafica.cognome, "ROSSI");
+        assert_eq!(r.get(b).unwrap().anagrafica.cognome, "RUSSO");
+        assert!(r.get(c).is_none());
     }
 
     #[test]

@@ -55,8 +55,15 @@ pub const PIPELINE: &str = "siuss";
 
 pub use plan::{CANCEL_FAILED, WITHDRAWN_SINBA};
 
+/// Rule of a comune whose list of rejected rows is missing (no
+/// cancellation is sent until the sociale pipeline writes it).
+pub const HELD_UNKNOWN: &str = "siuss.held.unknown";
+
 /// Below this many cancellations a comune is never considered cut short.
 pub const MASS_CANCEL_MIN: usize = 10;
+
+const SECRET_CHANGED: &str = "the SINBA pseudonym secret differs from the one used for earlier submissions: \
+     every IDBeneficiario would change and INPS could no longer link the cases. Restore the original secret";
 
 /// Name of the SINBA secret in `siuss_keys`.
 const SINBA_KEY: &str = "sinba_pseudonym_v1";
@@ -171,6 +178,8 @@ pub struct Context<'a> {
     /// The send date of the flow names.
     pub today: NaiveDate,
     pub secret: Option<&'a SinbaSecret>,
+    /// The secret's fingerprint, stored with the first SINBA flow.
+    pub secret_fingerprint: Option<&'a str>,
     pub settings: &'a SiussSettings,
     pub allow_mass_cancel: bool,
     pub run: Option<RunId>,
@@ -403,7 +412,7 @@ fn refuse_mass_cancel(actions: &[Action], ledger: &[LedgerRecord], what: &str) -
                 Action::Cancel {
                     motivo: Motivo::Ritiro,
                     ..
-                } | Action::Notice { .. }
+                } | Action::Notice { withdrawn: true, .. }
             )
         })
         .count();
@@ -500,7 +509,8 @@ pub fn process_comune(
             ..Default::default()
         });
     }
-    let built = build::build_comune(ctx.store, istat, ctx.periodo, ctx.secret)?;
+    recover_bulk_files(catalog, &ctx.output_dir.join(istat))?;
+    let built = build::build_comune(ctx.store, istat, ctx.periodo, ctx.today, ctx.secret)?;
     let mut summary = ComuneSummary {
         istat: istat.to_string(),
         ..Default::default()
@@ -508,6 +518,24 @@ pub fn process_comune(
 
     // What is ready now, and the violations of what is due.
     let mut issues = Vec::new();
+    if !built.held_known {
+        tracing::warn!(
+            comune = istat,
+            "no list of the rows the sociale pipeline rejected: no cancellation"
+        );
+        issues.push(SiussIssue {
+            tipo: TipoFlusso::PsPsaSina,
+            record_key: "*".into(),
+            identifier: String::new(),
+            codice_prestazione: None,
+            codice_fiscale: None,
+            field: None,
+            rule: HELD_UNKNOWN.into(),
+            message: "la pipeline sociale di questo comune non ha ancora registrato le righe scartate \
+                      (store/held): nessuna cancellazione è stata inviata; eseguire di nuovo il job sociale"
+                .into(),
+        });
+    }
     let ps_views = built.ps.iter().map(|c| View {
         key: &c.record_key,
         identifier: &c.identifier,
@@ -560,8 +588,9 @@ pub fn process_comune(
     let outcome = catalog.transaction(|cat| {
         let ps_ledger = cat.siuss_records(&ente.codice, TipoFlusso::PsPsaSina)?;
         let sinba_ledger = cat.siuss_records(&ente.codice, TipoFlusso::Sinba)?;
-        let ps_now = hold_unsettled(&ps_now, &ps_ledger, &unsettled_ps);
-        let sinba_now = hold_unsettled(&sinba_now, &sinba_ledger, &unsettled_sinba);
+        let all = !built.held_known;
+        let ps_now = hold_unsettled(&ps_now, &ps_ledger, &unsettled_ps, all);
+        let sinba_now = hold_unsettled(&sinba_now, &sinba_ledger, &unsettled_sinba, all);
         let ps_actions = plan::plan(&ps_now, &ps_ledger, true);
         let sinba_actions = plan::plan(&sinba_now, &sinba_ledger, false);
         if !ctx.allow_mass_cancel {
@@ -597,7 +626,7 @@ pub fn process_comune(
             inserted: 0,
             cancelled: 0,
         };
-        let steps = (|| -> Result<Vec<(PathBuf, String)>, SiussError> {
+        let steps = (|| -> Result<Vec<BulkFile>, SiussError> {
             let insert_ps = |e: &mut Emitter<'_, '_>, key: &str, m: Motivo, r: Option<String>| {
                 let c = ps_by_key[key];
                 Ok((e.insert_ps(c, m, r)?, c.identifier.clone()))
@@ -613,8 +642,8 @@ pub fn process_comune(
                 applied.action(&mut em, TipoFlusso::Sinba, a, &sinba_now, &insert_sinba)?;
             }
             bulk_files(
+                em.catalog,
                 &month_dir,
-                &comune_dir,
                 &ente,
                 ctx.today,
                 &em.bulk_ps,
@@ -629,6 +658,18 @@ pub fn process_comune(
                 CatalogError::InvalidInput { op: "siuss", message }
             }
         })?;
+        // The first SINBA flows fix the secret their pseudonyms come from.
+        if !em.bulk_sinba.is_empty() || sinba_actions.iter().any(|a| matches!(a, Action::Insert { .. })) {
+            if let Some(fp) = ctx.secret_fingerprint {
+                if !cat.check_siuss_key(SINBA_KEY, fp)? {
+                    failure = Some(SiussError::Refused(SECRET_CHANGED.into()));
+                    return Err(CatalogError::InvalidInput {
+                        op: "siuss",
+                        message: SECRET_CHANGED.into(),
+                    });
+                }
+            }
+        }
         // Only the records an action touched are written.
         for a in &ps_actions {
             if let Some(l) = applied.ps.get(a.key()) {
@@ -651,15 +692,28 @@ pub fn process_comune(
             let ids: Vec<&str> = em.stored.iter().map(String::as_str).collect();
             cat.mark_siuss_flows_sent(&ente.codice, &ids, Utc::now())?;
         }
-        // The bulk files are written before the commit (and removed if it
-        // fails): flows recorded as handed over always have their file.
-        for (path, xml) in &bulk {
-            if let Err(e) = metrodati_connectors::atomic::write_atomic_bytes(path, true, xml.as_bytes()) {
+        // The bulk files are written (as `.pending`) and recorded before the
+        // commit, and take their names after it: flows recorded as handed
+        // over always have their file, and a file never outlives a rollback
+        // (see recover_bulk_files for a crash in between).
+        for f in &bulk {
+            cat.insert_siuss_bulk_file(
+                &f.nome.to_string(),
+                &ente.codice,
+                f.tipo,
+                &periodo,
+                &f.path.display().to_string(),
+                ctx.run,
+                f.flows,
+            )?;
+            if let Err(e) =
+                metrodati_connectors::atomic::write_atomic_bytes(&f.pending(), true, f.xml.as_bytes())
+            {
                 let message = e.to_string();
                 failure = Some(SiussError::Write(e));
                 return Err(CatalogError::InvalidInput { op: "siuss", message });
             }
-            written.push(path.clone());
+            written.push(f.path.clone());
         }
         Ok(em.stored.len())
     });
@@ -668,39 +722,51 @@ pub fn process_comune(
         Err(e) => {
             // Rolled back: nothing of this comune was stored, no file stays.
             for p in &written {
-                let _ = std::fs::remove_file(p);
+                let _ = std::fs::remove_file(pending_path(p));
             }
             return Err(failure.take().unwrap_or(SiussError::Catalog(e)));
         }
     };
+    for p in &written {
+        std::fs::rename(pending_path(p), p)
+            .map_err(|e| SiussError::Report(format!("{}: {e}", p.display())))?;
+    }
     tracing::info!(comune = istat, flows = stored, "siuss flows stored");
     summary.files.extend(written);
     let denominazione = metrodati_interop::refdata::comune_by_istat(istat)
         .map(|c| c.denominazione.clone())
         .unwrap_or_default();
-    let (x, c) = report::write(
+    // The flows are committed: a report that cannot be written is logged,
+    // not a failure of the comune (`metrodati siuss report` writes it again).
+    match report::write(
         catalog,
         ctx.output_dir,
         istat,
         &ente.codice,
         &denominazione,
         ctx.periodo,
-    )?;
-    summary.files.push(x);
-    summary.files.push(c);
+    ) {
+        Ok((x, c)) => {
+            summary.files.push(x);
+            summary.files.push(c);
+        }
+        Err(e) => tracing::error!(comune = istat, error = %e, "siuss: cannot write the steward report"),
+    }
     Ok(summary)
 }
 
 /// `now` with [`Now::Held`] under every ledger key of an unsettled
-/// identifier that the store no longer produces.
+/// identifier (with `all`, of every identifier) that the store no longer
+/// produces.
 fn hold_unsettled(
     now: &BTreeMap<String, Now>,
     ledger: &[LedgerRecord],
     unsettled: &HashSet<&str>,
+    all: bool,
 ) -> BTreeMap<String, Now> {
     let mut out = now.clone();
     for r in ledger {
-        if unsettled.contains(r.identifier.as_str()) {
+        if all || unsettled.contains(r.identifier.as_str()) {
             out.entry(r.record_key.clone()).or_insert(Now::Held);
         }
     }
@@ -824,31 +890,6 @@ impl Applied {
     }
 }
 
-/// The next daily progressive of the bulk files of a comune (a bulk name
-/// must be unique at INPS; the messages of upload comuni are never sent, so
-/// only the bulk files already written count).
-fn next_bulk_progressivo(comune_dir: &Path, ente: &str, tipo: TipoNome, day: NaiveDate) -> u32 {
-    let prefix = format!("{ente}.{}.{}.", tipo.as_str(), day.format("%Y%m%d"));
-    let mut max = 0;
-    if let Ok(months) = std::fs::read_dir(comune_dir) {
-        for m in months.flatten() {
-            if let Ok(files) = std::fs::read_dir(m.path()) {
-                for f in files.flatten() {
-                    let name = f.file_name().to_string_lossy().to_string();
-                    if let Some(n) = name
-                        .strip_prefix(&prefix)
-                        .and_then(|r| r.strip_suffix(".xml"))
-                        .and_then(|n| n.parse::<u32>().ok())
-                    {
-                        max = max.max(n);
-                    }
-                }
-            }
-        }
-    }
-    max + 1
-}
-
 /// Splits prestazioni into groups in which a codice fiscale always comes
 /// with the same beneficiary data (a cancellation rebuilt from an old flow
 /// may carry the anagrafica INPS received then, its re-insertion the new
@@ -869,18 +910,43 @@ fn consistent_groups(items: Vec<&siuss::ValidatedPrestazione>) -> Vec<Vec<siuss:
     groups
 }
 
+/// A bulk file of an upload comune.
+struct BulkFile {
+    nome: NomeFlusso,
+    tipo: TipoFlusso,
+    /// Where it goes once the catalog commit is done.
+    path: PathBuf,
+    xml: String,
+    flows: u64,
+}
+
+impl BulkFile {
+    /// Where it is written before the commit.
+    fn pending(&self) -> PathBuf {
+        pending_path(&self.path)
+    }
+}
+
+fn pending_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".pending");
+    PathBuf::from(p)
+}
+
 /// The bulk files of an upload comune for this run: cancellations first,
-/// then insertions (as many files as consistent groups), then SINBA.
+/// then insertions (as many files as consistent groups), then SINBA. Names
+/// take the next daily progressives recorded in the catalog.
 fn bulk_files(
+    cat: &Catalog,
     month_dir: &Path,
-    comune_dir: &Path,
     ente: &Ente,
     day: NaiveDate,
     ps: &[siuss::ValidatedPrestazione],
     sinba: &[siuss::ValidatedSinba],
-) -> Result<Vec<(PathBuf, String)>, SiussError> {
+) -> Result<Vec<BulkFile>, SiussError> {
+    let yyyymmdd = day.format("%Y%m%d").to_string();
     let mut out = Vec::new();
-    let first = next_bulk_progressivo(comune_dir, &ente.codice, TipoNome::Ps, day);
+    let first = cat.next_siuss_bulk_progressivo(&ente.codice, TipoNome::Ps.as_str(), &yyyymmdd)?;
     let (cancellations, insertions): (Vec<_>, Vec<_>) = ps
         .iter()
         .partition(|v| v.prestazione().tipo_operazione == TipoOperazione::Cancellazione);
@@ -890,15 +956,55 @@ fn bulk_files(
     for (n, group) in (first..).zip(groups) {
         let nome = NomeFlusso::new(&ente.codice, TipoNome::Ps, day, n)?;
         let flow = siuss::ps_bulk(ente, &nome, &group)?;
-        out.push((month_dir.join(format!("{nome}.xml")), flow.xml));
+        out.push(BulkFile {
+            path: month_dir.join(format!("{nome}.xml")),
+            nome,
+            tipo: TipoFlusso::PsPsaSina,
+            xml: flow.xml,
+            flows: group.len() as u64,
+        });
     }
     if !sinba.is_empty() {
-        let n = next_bulk_progressivo(comune_dir, &ente.codice, TipoNome::Sinba, day);
+        let n = cat.next_siuss_bulk_progressivo(&ente.codice, TipoNome::Sinba.as_str(), &yyyymmdd)?;
         let nome = NomeFlusso::new(&ente.codice, TipoNome::Sinba, day, n)?;
         let flow = siuss::sinba_bulk(ente, &nome, sinba)?;
-        out.push((month_dir.join(format!("{nome}.xml")), flow.xml));
+        out.push(BulkFile {
+            path: month_dir.join(format!("{nome}.xml")),
+            nome,
+            tipo: TipoFlusso::Sinba,
+            xml: flow.xml,
+            flows: sinba.len() as u64,
+        });
     }
     Ok(out)
+}
+
+/// After a crash: a pending bulk file whose name the catalog recorded
+/// belongs to committed flows and takes its place; any other is removed.
+fn recover_bulk_files(cat: &Catalog, comune_dir: &Path) -> Result<(), SiussError> {
+    let Ok(months) = std::fs::read_dir(comune_dir) else {
+        return Ok(());
+    };
+    for m in months.flatten() {
+        let Ok(files) = std::fs::read_dir(m.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let path = f.path();
+            let name = f.file_name().to_string_lossy().to_string();
+            let Some(nome) = name.strip_suffix(".xml.pending") else {
+                continue;
+            };
+            let io = |e: std::io::Error| SiussError::Report(format!("{}: {e}", path.display()));
+            if cat.siuss_bulk_file_known(nome)? {
+                std::fs::rename(&path, m.path().join(format!("{nome}.xml"))).map_err(io)?;
+                tracing::warn!(file = %path.display(), "bulk file of a committed run completed after a crash");
+            } else {
+                std::fs::remove_file(&path).map_err(io)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The month a run submits: `params.mese` (from `--mese`), else the month
@@ -956,22 +1062,13 @@ pub fn run(
     let today = chrono::Local::now().date_naive();
     let periodo = periodo_of(req, today)?;
     let secret = load_secret(settings)?;
-    if secret.is_none() && catalog.siuss_key_known(SINBA_KEY)? {
-        return Err(SiussError::Refused(
-            "the SINBA pseudonym secret used for earlier submissions is not configured \
-             (METRODATI_SINBA_SECRET or [siuss] sinba_secret_file): without it no case can keep its \
-             IDBeneficiario"
-                .into(),
-        ));
-    }
-    if let Some(s) = &secret {
-        if !catalog.check_siuss_key(SINBA_KEY, &secret_fingerprint(s))? {
-            return Err(SiussError::Refused(
-                "the SINBA pseudonym secret differs from the one used for earlier submissions: every \
-                 IDBeneficiario would change and INPS could no longer link the cases. Restore the \
-                 original secret"
-                    .into(),
-            ));
+    // A secret other than the one of the SINBA flows already sent would
+    // change every IDBeneficiario. (Without a secret, SINBA cases are only
+    // reported; the fingerprint is stored with the first SINBA flow.)
+    let fingerprint = secret.as_ref().map(secret_fingerprint);
+    if let Some(fp) = &fingerprint {
+        if catalog.siuss_key_known(SINBA_KEY)? && !catalog.check_siuss_key(SINBA_KEY, fp)? {
+            return Err(SiussError::Refused(SECRET_CHANGED.into()));
         }
     }
     let output_dir = settings.siuss_output_dir();
@@ -986,6 +1083,7 @@ pub fn run(
         periodo,
         today,
         secret: secret.as_ref(),
+        secret_fingerprint: fingerprint.as_deref(),
         settings: &settings.siuss,
         allow_mass_cancel,
         run: Some(run),
@@ -1180,29 +1278,52 @@ mod tests {
         let old = siuss::validate_prestazione(&old.0, &old.1).unwrap();
         let items = vec![old.clone(), validated("ROSSI", "P-1"), validated("ROSSI", "P-2")];
         let month = dir.path().join("015175/2025-12");
-        let files = bulk_files(&month, &dir.path().join("015175"), &ente, day, &items, &[]).unwrap();
-        let names: Vec<String> = files
-            .iter()
-            .map(|(p, _)| p.file_name().unwrap().to_string_lossy().to_string())
-            .collect();
-        assert_eq!(
-            names,
-            ["G686.PS.20251231.0000001.xml", "G686.PS.20251231.0000002.xml"]
-        );
-        let first = siuss::parse_ps(&files[0].1).unwrap();
+        let cat = Catalog::open_in_memory().unwrap();
+        let files = bulk_files(&cat, &month, &ente, day, &items, &[]).unwrap();
+        let names: Vec<String> = files.iter().map(|f| f.nome.to_string()).collect();
+        assert_eq!(names, ["G686.PS.20251231.0000001", "G686.PS.20251231.0000002"]);
+        assert!(files[0].path.ends_with("G686.PS.20251231.0000001.xml"));
+        assert_eq!(files.iter().map(|f| f.flows).sum::<u64>(), 3);
+        let first = siuss::parse_ps(&files[0].xml).unwrap();
         assert_eq!(
             first.beneficiari[0].prestazioni[0].tipo_operazione,
             TipoOperazione::Cancellazione
         );
-        let second = siuss::parse_ps(&files[1].1).unwrap();
+        let second = siuss::parse_ps(&files[1].xml).unwrap();
         assert_eq!(second.beneficiari.len(), 1);
         assert_eq!(second.beneficiari[0].prestazioni.len(), 2);
-        // Same comune, same day, later run: the next numbers.
-        for (p, xml) in &files {
-            metrodati_connectors::atomic::write_atomic_bytes(p, true, xml.as_bytes()).unwrap();
+        // Recorded, the names are taken: a later run the same day goes on.
+        for f in &files {
+            cat.insert_siuss_bulk_file(&f.nome.to_string(), "G686", f.tipo, "2025-12", "x", None, f.flows)
+                .unwrap();
         }
-        let again = bulk_files(&month, &dir.path().join("015175"), &ente, day, &items[1..2], &[]).unwrap();
-        assert!(again[0].0.ends_with("G686.PS.20251231.0000003.xml"));
+        let again = bulk_files(&cat, &month, &ente, day, &items[1..2], &[]).unwrap();
+        assert_eq!(again[0].nome.to_string(), "G686.PS.20251231.0000003");
+        // After a crash: a pending file of a recorded name is completed, any
+        // other removed.
+        std::fs::create_dir_all(&month).unwrap();
+        std::fs::write(files[0].pending(), "x").unwrap();
+        std::fs::write(again[0].pending(), "x").unwrap();
+        recover_bulk_files(&cat, &dir.path().join("015175")).unwrap();
+        assert!(files[0].path.exists() && !files[0].pending().exists());
+        assert!(!again[0].path.exists() && !again[0].pending().exists());
+    }
+
+    #[test]
+    fn records_of_an_unsettled_or_unknown_identifier_are_held() {
+        let ledger = live(3);
+        let now: BTreeMap<String, Now> = BTreeMap::new();
+        let unsettled: HashSet<&str> = ["P-1"].into_iter().collect();
+        let held = hold_unsettled(&now, &ledger, &unsettled, false);
+        assert_eq!(held.keys().collect::<Vec<_>>(), ["2025|P-1"]);
+        assert_eq!(
+            plan::plan(&held, &ledger, true).len(),
+            2,
+            "P-0 and P-2 withdrawn, P-1 kept"
+        );
+        // Without the sociale pipeline's list, nothing is taken for withdrawn.
+        let all = hold_unsettled(&now, &ledger, &HashSet::new(), true);
+        assert!(plan::plan(&all, &ledger, true).is_empty());
     }
 
     #[test]

@@ -136,8 +136,15 @@ pub fn plan(now: &BTreeMap<String, Now>, ledger: &[LedgerRecord], can_cancel: bo
             }),
             (Some(r), Some(Now::Ready(_))) if r.state == RecordState::Withdrawn => {
                 let f = &r.insert_flow;
+                // The old insertion never reached INPS and its cancellation
+                // is not on its way: replace it. Otherwise a new one.
+                let cancel_settled = r
+                    .cancel_flow
+                    .as_ref()
+                    .is_none_or(|c| c.status == FlowStatus::Rejected);
                 let open = matches!(f.status, FlowStatus::Pending | FlowStatus::Rejected)
-                    && f.superseded_by.is_none();
+                    && f.superseded_by.is_none()
+                    && cancel_settled;
                 out.push(Action::Insert {
                     key: k,
                     motivo: Motivo::Nuova,
@@ -364,8 +371,15 @@ mod tests {
         );
         f.state = RecordState::Withdrawn;
         assert_eq!(
-            plan(&now(&[("b@2025", Some("h2"))]), &[f], true),
+            plan(&now(&[("b@2025", Some("h2"))]), &[f.clone()], true),
             [ins("b@2025", Motivo::Nuova, Some("F3"))]
+        );
+        // ...unless a cancellation of it is on its way: then a new one.
+        f.insert_flow = flow("F3", FlowStatus::Pending, None);
+        f.cancel_flow = Some(flow("F4", FlowStatus::Pending, None));
+        assert_eq!(
+            plan(&now(&[("b@2025", Some("h2"))]), &[f], true),
+            [ins("b@2025", Motivo::Nuova, None)]
         );
         // Its cancellation failed for a transient error: cancelled again.
         w.cancel_flow = Some(flow(

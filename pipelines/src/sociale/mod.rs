@@ -30,7 +30,9 @@ pub use process::process_comune;
 pub const PIPELINE: &str = "sociale";
 
 /// Version of the normalisation logic (part of every input fingerprint).
-pub const PIPELINE_VERSION: &str = "1";
+/// 2: the held rows of [`held_path`] (every comune is processed again, so
+/// every comune gets the file).
+pub const PIPELINE_VERSION: &str = "2";
 
 /// Tables this pipeline writes.
 pub const TABLES: [&str; 3] = ["prestazione_sociale", "valutazione_sina", "caso_sinba"];
@@ -49,38 +51,55 @@ pub fn held_path(store: &std::path::Path, istat: &str) -> std::path::PathBuf {
 pub(crate) fn write_held(
     store: &std::path::Path,
     istat: &str,
-    held: &std::collections::BTreeSet<(&'static str, String)>,
+    held: &std::collections::BTreeSet<(String, String)>,
 ) -> Result<(), String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["table", "identifier"])
         .map_err(|e| e.to_string())?;
     for (t, id) in held {
-        w.write_record([*t, id.as_str()]).map_err(|e| e.to_string())?;
+        w.write_record([t.as_str(), id.as_str()])
+            .map_err(|e| e.to_string())?;
     }
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     metrodati_connectors::atomic::write_atomic_bytes(&held_path(store, istat), true, &bytes)
         .map_err(|e| e.to_string())
 }
 
-/// The identifiers of [`held_path`] for one table (empty if there is no file).
+/// Every (table, identifier) of [`held_path`] (empty if there is no file).
+pub(crate) fn read_held_all(
+    store: &std::path::Path,
+    istat: &str,
+) -> Result<std::collections::BTreeSet<(String, String)>, String> {
+    let path = held_path(store, istat);
+    let mut out = std::collections::BTreeSet::new();
+    if !path.exists() {
+        return Ok(out);
+    }
+    let mut r = csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    for rec in r.records() {
+        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
+        if let (Some(t), Some(id)) = (rec.get(0), rec.get(1)) {
+            out.insert((t.to_string(), id.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// The identifiers of [`held_path`] for one table; `None` if the comune has
+/// no such file (processed by an older version: nothing is known).
 pub fn read_held(
     store: &std::path::Path,
     istat: &str,
     table: &str,
-) -> Result<std::collections::HashSet<String>, String> {
-    let path = held_path(store, istat);
-    if !path.exists() {
-        return Ok(Default::default());
+) -> Result<Option<std::collections::HashSet<String>>, String> {
+    if !held_path(store, istat).exists() {
+        return Ok(None);
     }
-    let mut r = csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = std::collections::HashSet::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
-        if rec.get(0) == Some(table) {
-            if let Some(id) = rec.get(1) {
-                out.insert(id.to_string());
-            }
-        }
-    }
-    Ok(out)
+    Ok(Some(
+        read_held_all(store, istat)?
+            .into_iter()
+            .filter(|(t, _)| t == table)
+            .map(|(_, id)| id)
+            .collect(),
+    ))
 }

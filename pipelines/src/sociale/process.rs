@@ -206,6 +206,8 @@ struct Processor<'o> {
     quarantines: Vec<Quarantine>,
     /// (table, identifier) of the rows rejected: see [`super::held_path`].
     held: std::collections::BTreeSet<(&'static str, String)>,
+    /// Prestazioni named by a rejected SINA assessment.
+    held_by_sina: std::collections::BTreeSet<String>,
 }
 
 impl<'o> Processor<'o> {
@@ -219,6 +221,7 @@ impl<'o> Processor<'o> {
             sinba: Table::new(opts.store, TABLES[2], istat)?,
             quarantines: Vec::new(),
             held: Default::default(),
+            held_by_sina: Default::default(),
         })
     }
 
@@ -294,15 +297,24 @@ impl<'o> Processor<'o> {
         Ok(verdict)
     }
 
-    /// Remembers the identifier of a rejected row: the record is still in
-    /// the Cartella Sociale, only not valid now.
+    /// Remembers the identifier of a rejected row (cleaned as accepted ones
+    /// are): the record is still in the Cartella Sociale, only not valid
+    /// now. A rejected SINA assessment holds the prestazione it names too,
+    /// whose SINA block would otherwise vanish from what INPS gets.
     fn hold(&mut self, input: &Input, ctx: &Context<'_>) {
-        if let Some(id) = input[Target::Identifier as usize]
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            self.held.insert((ctx.kind.entity(), id.to_string()));
+        let clean = |t: Target| {
+            input[t as usize]
+                .as_deref()
+                .and_then(|raw| metrodati_interop::validate::text::clean(t.name(), raw, &mut Vec::new()))
+                .filter(|s| !s.is_empty())
+        };
+        if let Some(id) = clean(Target::Identifier) {
+            self.held.insert((ctx.kind.entity(), id));
+        }
+        if ctx.kind == metrodati_interop::validate::sociale::Kind::Sina {
+            if let Some(id) = clean(Target::ServiceIdentifier) {
+                self.held_by_sina.insert(id);
+            }
         }
     }
 
@@ -359,10 +371,34 @@ impl<'o> Processor<'o> {
             (TABLES[1], self.sina.writer.prepare().map_err(|e| e.to_string())?),
             (TABLES[2], self.sinba.writer.prepare().map_err(|e| e.to_string())?),
         ];
-        // Written before the partitions are published: a crash in between
-        // leaves extra identifiers held (nothing cancelled), never fewer.
-        super::write_held(self.opts.store, &self.istat, &self.held)?;
-        publish(prepared)
+        // A rejected row whose identifier was also accepted (a duplicate) is
+        // not held: the record is in the store.
+        let accepted = |table: &str, id: &str| match table {
+            t if t == TABLES[0] => self.prestazioni.ids.contains_key(id),
+            t if t == TABLES[1] => self.sina.ids.contains_key(id),
+            _ => self.sinba.ids.contains_key(id),
+        };
+        let mut held = std::mem::take(&mut self.held);
+        held.retain(|(t, id)| !accepted(t, id));
+        // Held through a rejected SINA assessment, accepted or not.
+        held.extend(
+            std::mem::take(&mut self.held_by_sina)
+                .into_iter()
+                .map(|id| (TABLES[0], id)),
+        );
+        // Until the new partitions are visible, the old and the new held
+        // rows are both held: a crash in between never lets siuss take a
+        // record for withdrawn.
+        let mut both = super::read_held_all(self.opts.store, &self.istat)?;
+        both.extend(held.iter().map(|(t, id)| (t.to_string(), id.clone())));
+        super::write_held(self.opts.store, &self.istat, &both)?;
+        let out = publish(prepared)?;
+        super::write_held(
+            self.opts.store,
+            &self.istat,
+            &held.iter().map(|(t, id)| (t.to_string(), id.clone())).collect(),
+        )?;
+        Ok(out)
     }
 }
 
