@@ -699,6 +699,17 @@ fn siuss_month_end_to_end_through_waas() {
         "rejections with reasons"
     );
     assert!(text.contains("sostituito da"), "replaced flows");
+
+    // The daily job writes the same report again.
+    let csv_path = env
+        .data()
+        .join("siuss")
+        .join(WAAS)
+        .join(MESE)
+        .join(format!("siuss_{WAAS}_{MESE}.csv"));
+    std::fs::remove_file(&csv_path).unwrap();
+    run_ok(&env, &["run", "siuss-report", "--mese", MESE, "--comuni", WAAS]);
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), text);
 }
 
 #[test]

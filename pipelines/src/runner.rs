@@ -191,7 +191,7 @@ pub fn run(
     req: &RunRequest,
     progress: &dyn Progress,
 ) -> Result<RunReport, RunError> {
-    if req.pipeline == crate::siuss::PIPELINE {
+    if req.pipeline == crate::siuss::PIPELINE || req.pipeline == crate::siuss::REPORT_PIPELINE {
         return run_siuss(settings, catalog, req);
     }
     let pipeline = pipeline(&req.pipeline).ok_or_else(|| RunError::UnknownPipeline(req.pipeline.clone()))?;
@@ -256,7 +256,12 @@ fn start_run(catalog: &Catalog, req: &RunRequest) -> Result<RunId, RunError> {
 /// own loop ([`crate::siuss::run`]) under the same run bookkeeping.
 fn run_siuss(settings: &Settings, catalog: &mut Catalog, req: &RunRequest) -> Result<RunReport, RunError> {
     let run = start_run(catalog, req)?;
-    crate::siuss::run(settings, catalog, req, run, Vec::new()).map_err(|e| {
+    let result = if req.pipeline == crate::siuss::REPORT_PIPELINE {
+        crate::siuss::run_reports(settings, catalog, req, run)
+    } else {
+        crate::siuss::run(settings, catalog, req, run, Vec::new())
+    };
+    result.map_err(|e| {
         let _ = catalog.finish_run(run, RunStatus::Failed, Some(&e.to_string()));
         match e {
             crate::siuss::SiussError::Catalog(c) => RunError::Catalog(c),
@@ -637,8 +642,8 @@ mod tests {
     #[test]
     fn every_configurable_pipeline_can_run() {
         for name in crate::config::jobs::PIPELINES {
-            if *name == crate::siuss::PIPELINE {
-                continue; // its own loop, see run_siuss
+            if *name == crate::siuss::PIPELINE || *name == crate::siuss::REPORT_PIPELINE {
+                continue; // their own loops, see run_siuss
             }
             let p = pipeline(name)
                 .unwrap_or_else(|| panic!("jobs.toml accepts `{name}` but the runner cannot run it"));
@@ -646,6 +651,6 @@ mod tests {
                 assert!(schema::entity(t).is_some(), "{name}: table {t}");
             }
         }
-        assert_eq!(PIPELINES.len() + 1, crate::config::jobs::PIPELINES.len());
+        assert_eq!(PIPELINES.len() + 2, crate::config::jobs::PIPELINES.len());
     }
 }

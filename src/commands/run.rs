@@ -269,7 +269,12 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<ExitCode> {
             report.comuni.len(),
             started.elapsed().as_secs_f64()
         );
-            if req.pipeline == metrodati_pipelines::siuss::PIPELINE {
+            if req.pipeline == metrodati_pipelines::siuss::REPORT_PIPELINE {
+                println!(
+                    "SIUSS steward reports written again: {}",
+                    settings.siuss_output_dir().display()
+                );
+            } else if req.pipeline == metrodati_pipelines::siuss::PIPELINE {
                 let counts = catalog.siuss_run_counts(report.run)?;
                 let total: u64 = counts.iter().map(|c| c.2).sum();
                 let parts: Vec<String> = counts

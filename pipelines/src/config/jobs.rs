@@ -42,7 +42,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 /// Pipelines a job may run.
-pub const PIPELINES: &[&str] = &["anagrafe", "sociale", "siuss"];
+pub const PIPELINES: &[&str] = &["anagrafe", "sociale", "siuss", "siuss_report"];
 
 /// The default time zone of schedules.
 pub const DEFAULT_TIMEZONE: &str = "Europe/Rome";

@@ -53,6 +53,10 @@ use std::path::{Path, PathBuf};
 /// Pipeline name (in jobs.toml and the catalog).
 pub const PIPELINE: &str = "siuss";
 
+/// The pipeline that writes the steward reports again with the esiti INPS
+/// sent since (e.g. every morning, for the month last submitted).
+pub const REPORT_PIPELINE: &str = "siuss_report";
+
 pub use plan::{CANCEL_FAILED, WITHDRAWN_SINBA};
 
 /// Rule of a comune whose list of rejected rows is missing (no
@@ -1019,6 +1023,108 @@ pub fn periodo_of(req: &RunRequest, today: NaiveDate) -> Result<Periodo, SiussEr
     })
 }
 
+/// Writes the steward reports of the request's month again (called by
+/// [`crate::runner::run`] for [`REPORT_PIPELINE`]): per comune with flows
+/// or held records, the lines are the rows read and written.
+pub fn run_reports(
+    settings: &Settings,
+    catalog: &mut Catalog,
+    req: &RunRequest,
+    run: RunId,
+) -> Result<RunReport, SiussError> {
+    let periodo = periodo_of(req, chrono::Local::now().date_naive())?;
+    let output_dir = settings.siuss_output_dir();
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    for istat in &req.comuni {
+        let Some(c) = metrodati_interop::refdata::comune_by_istat(istat) else {
+            continue;
+        };
+        let outcome = report::rows(catalog, &c.codice_catastale, periodo)
+            .map_err(SiussError::from)
+            .and_then(|rows| {
+                if rows.is_empty() {
+                    return Ok((0, vec![]));
+                }
+                let (x, csv) = report::write(
+                    catalog,
+                    &output_dir,
+                    istat,
+                    &c.codice_catastale,
+                    &c.denominazione,
+                    periodo,
+                )?;
+                Ok((rows.len() as u64, vec![x, csv]))
+            });
+        let (acc, line) = match outcome {
+            Ok((n, files)) => (
+                SourceAccounting {
+                    comune: istat.clone(),
+                    source: format!("siuss report {periodo}"),
+                    status: SourceStatus::Processed,
+                    rows_read: n,
+                    rows_written: n,
+                    rows_quarantined: 0,
+                    repairs: BTreeMap::new(),
+                    fingerprint: None,
+                    error: None,
+                    quarantine_path: files.first().map(|p| p.display().to_string()),
+                },
+                ComuneReport {
+                    istat: istat.clone(),
+                    denominazione: c.denominazione.clone(),
+                    status: if n == 0 {
+                        crate::pipeline::ComuneStatus::Unchanged
+                    } else {
+                        crate::pipeline::ComuneStatus::Processed
+                    },
+                    rows_read: n,
+                    rows_written: n,
+                    rows_quarantined: 0,
+                    repairs: 0,
+                    quarantine_files: files,
+                },
+            ),
+            Err(e) => {
+                failed += 1;
+                not_processed(istat, &periodo, e.to_string())
+            }
+        };
+        catalog.record_source(run, &acc)?;
+        reports.push(line);
+    }
+    let status = match failed {
+        0 => RunStatus::Succeeded,
+        n if n == reports.len() => RunStatus::Failed,
+        _ => RunStatus::PartiallySucceeded,
+    };
+    finish(catalog, run, status, failed, reports, Vec::new())
+}
+
+/// Closes the run and returns its report.
+fn finish(
+    catalog: &Catalog,
+    run: RunId,
+    status: RunStatus,
+    failed: usize,
+    comuni: Vec<ComuneReport>,
+    config_errors: Vec<ConfigError>,
+) -> Result<RunReport, SiussError> {
+    catalog.finish_run(
+        run,
+        status,
+        (failed > 0)
+            .then(|| format!("{failed} comuni non elaborati"))
+            .as_deref(),
+    )?;
+    Ok(RunReport {
+        run,
+        status,
+        comuni,
+        config_errors,
+    })
+}
+
 /// The accounting and report line of a comune that was not processed.
 fn not_processed(istat: &str, periodo: &Periodo, reason: String) -> (SourceAccounting, ComuneReport) {
     (
@@ -1177,19 +1283,7 @@ pub fn run(
         _ if failed == reports.len() => RunStatus::Failed,
         _ => RunStatus::PartiallySucceeded,
     };
-    catalog.finish_run(
-        run,
-        status,
-        (failed > 0)
-            .then(|| format!("{failed} comuni non elaborati"))
-            .as_deref(),
-    )?;
-    Ok(RunReport {
-        run,
-        status,
-        comuni: reports,
-        config_errors,
-    })
+    finish(catalog, run, status, failed, reports, config_errors)
 }
 
 #[cfg(test)]
