@@ -395,7 +395,8 @@ impl Catalog {
 
     /// The flows of the steward report of `ente` for `periodo`: those built
     /// in that month, and those of earlier months still open (pending, sent
-    /// or rejected and not replaced), oldest first.
+    /// or rejected and not replaced; not those of a bulk file handed over,
+    /// nor rejected insertions of records withdrawn since), oldest first.
     pub fn siuss_report_flows(&self, ente: &str, periodo: &str) -> Result<Vec<ReportFlow>> {
         let mut out = Vec::new();
         self.for_each_siuss_report_flow(ente, periodo, |f| out.push(f))?;
@@ -423,6 +424,8 @@ impl Catalog {
                    AND (m.periodo = ?2
                         OR (m.periodo < ?2 AND f.superseded_by IS NULL
                             AND f.status IN ('pending', 'sent', 'rejected')
+                            -- a bulk file of an earlier month was handed over: closed
+                            AND NOT (m.canale = 'upload' AND f.status = 'sent')
                             -- a rejected insertion of a record withdrawn since is closed
                             AND NOT (f.status = 'rejected' AND m.operazione <> 'C' AND EXISTS (
                                 SELECT 1 FROM siuss_records r
@@ -778,6 +781,15 @@ mod tests {
             .collect();
         // The accepted October flow is closed; the pending one is still open.
         assert_eq!(ids, ["F205.PS.20251031.0000002", "F205.PS.20251130.0000001"]);
+        // An October flow of a bulk file handed over is closed too.
+        flow(&c, "F205.PS.20251031.0000003");
+        c.insert_siuss_flow_meta(&meta("F205.PS.20251031.0000003", Canale::Upload, "2025-10"))
+            .unwrap();
+        c.mark_siuss_flows_sent("F205", &["F205.PS.20251031.0000003"], Utc::now())
+            .unwrap();
+        let n = c.siuss_report_flows("F205", "2025-11").unwrap().len();
+        assert_eq!(n, 2);
+        assert_eq!(c.siuss_report_flows("F205", "2025-10").unwrap().len(), 3);
     }
 
     #[test]
