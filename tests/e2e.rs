@@ -40,10 +40,7 @@ fn sample_run_accounts_for_every_row_and_reruns_do_no_work() {
     let env = Env::new();
     let comuni = comuni_of_every_format();
     let list = comuni.join(",");
-    assert!(env
-        .run(&["sample", "--scale", "0.002", "--comuni", &list])
-        .status
-        .success());
+    env.run_ok(&["sample", "--scale", "0.002", "--comuni", &list]);
     let out = env.run(&["run", "anagrafe", "--comuni", &list]);
     assert!(out.status.success(), "the sample must not fail any comune");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -147,24 +144,15 @@ fn sample_run_accounts_for_every_row_and_reruns_do_no_work() {
 fn changed_inputs_give_the_same_outputs_as_a_fresh_run() {
     let comune = "015146";
     let a = Env::new();
-    assert!(a
-        .run(&["sample", "--scale", "0.001", "--comuni", comune])
-        .status
-        .success());
-    assert!(a.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    a.run_ok(&["sample", "--scale", "0.001", "--comuni", comune]);
+    a.run_ok(&["run", "anagrafe", "--comuni", comune]);
     // New inputs (another seed), processed incrementally...
-    assert!(a
-        .run(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune])
-        .status
-        .success());
-    assert!(a.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    a.run_ok(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune]);
+    a.run_ok(&["run", "anagrafe", "--comuni", comune]);
     // ...and from scratch.
     let b = Env::new();
-    assert!(b
-        .run(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune])
-        .status
-        .success());
-    assert!(b.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    b.run_ok(&["sample", "--scale", "0.001", "--seed", "7", "--comuni", comune]);
+    b.run_ok(&["run", "anagrafe", "--comuni", comune]);
     for table in ["persona", "famiglia", "residenza"] {
         let fa = file_sha256(&partition_file(&a.store(), table, comune)).unwrap();
         let fb = file_sha256(&partition_file(&b.store(), table, comune)).unwrap();
@@ -183,15 +171,9 @@ fn changed_inputs_give_the_same_outputs_as_a_fresh_run() {
 fn killing_a_run_never_exposes_a_partial_partition() {
     let comune = "015146";
     let env = Env::new();
-    assert!(env
-        .run(&["sample", "--scale", "0.01", "--comuni", comune])
-        .status
-        .success());
+    env.run_ok(&["sample", "--scale", "0.01", "--comuni", comune]);
     let started = std::time::Instant::now();
-    assert!(env
-        .run(&["run", "anagrafe", "--comuni", comune, "--batch-rows", "500"])
-        .status
-        .success());
+    env.run_ok(&["run", "anagrafe", "--comuni", comune, "--batch-rows", "500"]);
     let full_run = started.elapsed();
     let file = partition_file(&env.store(), "persona", comune);
     let tables = ["persona", "famiglia", "residenza"];
@@ -203,10 +185,7 @@ fn killing_a_run_never_exposes_a_partial_partition() {
     };
     let old = hashes();
     // New inputs; kill the run at increasing delays, checking the partition each time.
-    assert!(env
-        .run(&["sample", "--scale", "0.01", "--seed", "99", "--comuni", comune])
-        .status
-        .success());
+    env.run_ok(&["sample", "--scale", "0.01", "--seed", "99", "--comuni", comune]);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut reads = 0u64;
     let mut observed = Vec::new();
@@ -257,18 +236,15 @@ fn killing_a_run_never_exposes_a_partial_partition() {
     });
     assert!(reads > 0);
     // A complete run afterwards succeeds and removes leftover temporary files.
-    assert!(env
-        .run(&[
-            "run",
-            "anagrafe",
-            "--comuni",
-            comune,
-            "--force",
-            "--batch-rows",
-            "500"
-        ])
-        .status
-        .success());
+    env.run_ok(&[
+        "run",
+        "anagrafe",
+        "--comuni",
+        comune,
+        "--force",
+        "--batch-rows",
+        "500",
+    ]);
     let new = hashes();
     for i in 0..tables.len() {
         assert_ne!(new[i], old[i], "new inputs give a new {} partition", tables[i]);
@@ -346,27 +322,6 @@ fn check_reports_errors_with_file_line_and_key() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Writes a frame as CSV (header, ISO dates, empty for null).
-fn frame_to_csv(df: &polars::prelude::DataFrame, path: &Path) {
-    use polars::prelude::DataType;
-    let cols: Vec<_> = df
-        .columns()
-        .iter()
-        .map(|c| c.cast(&DataType::String).unwrap())
-        .collect();
-    let mut w = csv::Writer::from_path(path).unwrap();
-    w.write_record(df.get_column_names().iter().map(|n| n.as_str()))
-        .unwrap();
-    for i in 0..df.height() {
-        let row: Vec<String> = cols
-            .iter()
-            .map(|c| c.str().unwrap().get(i).unwrap_or("").to_string())
-            .collect();
-        w.write_record(&row).unwrap();
-    }
-    w.flush().unwrap();
-}
-
 #[test]
 fn the_store_conforms_to_the_published_table_schemas() {
     // An independent validator (frictionless) checks every table of two
@@ -381,30 +336,11 @@ fn the_store_conforms_to_the_published_table_schemas() {
     }
     let env = Env::new();
     let list = "015146,015002";
-    assert!(env
-        .run(&["sample", "--scale", "0.002", "--comuni", list])
-        .status
-        .success());
-    assert!(env.run(&["run", "anagrafe", "--comuni", list]).status.success());
+    env.run_ok(&["sample", "--scale", "0.002", "--comuni", list]);
+    env.run_ok(&["run", "anagrafe", "--comuni", list]);
     for table in ["persona", "famiglia", "residenza"] {
         for c in list.split(',') {
-            let df = read_partition(&partition_file(&env.store(), table, c)).unwrap();
-            let csv = env.dir.path().join(format!("{table}-{c}.csv"));
-            frame_to_csv(&df, &csv);
-            let schema = root().join(format!("docs/schema/{table}.schema.json"));
-            let out = Command::new("python3")
-                .args(["-m", "frictionless", "validate", "--trusted", "--schema"])
-                .arg(&schema)
-                .arg(&csv)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{table} {c} does not conform to {}:\n{}{}",
-                schema.display(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            env.assert_conforms(table, c);
         }
     }
 }
@@ -414,11 +350,8 @@ fn a_bad_export_never_replaces_good_data() {
     // 015005 (Albairate) exports a Windows-1252 CSV.
     let comune = "015005";
     let env = Env::new();
-    assert!(env
-        .run(&["sample", "--scale", "0.05", "--comuni", comune])
-        .status
-        .success());
-    assert!(env.run(&["run", "anagrafe", "--comuni", comune]).status.success());
+    env.run_ok(&["sample", "--scale", "0.05", "--comuni", comune]);
+    env.run_ok(&["run", "anagrafe", "--comuni", comune]);
     let tables = ["persona", "famiglia", "residenza"];
     let hashes = || -> Vec<String> {
         tables
@@ -494,16 +427,10 @@ fn spilling_per_comune_state_to_disk_gives_the_same_outputs() {
     let a = Env::new();
     let b = Env::new();
     for env in [&a, &b] {
-        assert!(env
-            .run(&["sample", "--scale", "0.002", "--comuni", comune])
-            .status
-            .success());
+        env.run_ok(&["sample", "--scale", "0.002", "--comuni", comune]);
     }
-    assert!(a.run(&["run", "anagrafe", "--comuni", comune]).status.success());
-    assert!(b
-        .run(&["run", "anagrafe", "--comuni", comune, "--in-memory-limit", "50"])
-        .status
-        .success());
+    a.run_ok(&["run", "anagrafe", "--comuni", comune]);
+    b.run_ok(&["run", "anagrafe", "--comuni", comune, "--in-memory-limit", "50"]);
     for table in ["persona", "famiglia", "residenza"] {
         assert_eq!(
             file_sha256(&partition_file(&a.store(), table, comune)).unwrap(),

@@ -130,24 +130,15 @@ fn metas(cat: &Catalog) -> BTreeMap<String, (metrodati_catalog::FlowMeta, FlowSt
     out
 }
 
-fn run_ok(env: &Env, args: &[&str]) -> String {
-    let out = env.run(args);
-    assert!(out.status.success(), "metrodati {args:?} failed");
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
 fn siuss(env: &Env) -> String {
-    run_ok(
-        env,
-        &[
-            "run",
-            "siuss",
-            "--mese",
-            MESE,
-            "--comuni",
-            &format!("{WAAS},{UPLOAD}"),
-        ],
-    )
+    env.run_ok(&[
+        "run",
+        "siuss",
+        "--mese",
+        MESE,
+        "--comuni",
+        &format!("{WAAS},{UPLOAD}"),
+    ])
 }
 
 // ---------------------------------------------------------------------------
@@ -377,7 +368,7 @@ fn siuss_month_end_to_end_through_waas() {
         "\n[siuss]\ncf_operatore = \"08911820960\"\nupload = [\"{UPLOAD}\"]\n"
     ));
     let comuni = format!("{WAAS},{UPLOAD}");
-    run_ok(&env, &["sample", "--comuni", &comuni]);
+    env.run_ok(&["sample", "--comuni", &comuni]);
     let secret = env.data().join("secrets/sinba.key");
     assert!(secret.exists(), "the sample creates the demo SINBA secret");
     #[cfg(unix)]
@@ -388,8 +379,8 @@ fn siuss_month_end_to_end_through_waas() {
             0o600
         );
     }
-    run_ok(&env, &["run", "anagrafe", "--comuni", &comuni]);
-    run_ok(&env, &["run", "sociale", "--comuni", &comuni]);
+    env.run_ok(&["run", "anagrafe", "--comuni", &comuni]);
+    env.run_ok(&["run", "sociale", "--comuni", &comuni]);
 
     // --- 1. The first month: every valid record once, every flow valid. ---
     siuss(&env);
@@ -616,7 +607,7 @@ fn siuss_month_end_to_end_through_waas() {
         }
         Some(row)
     });
-    run_ok(&env, &["run", "sociale", "--comuni", &comuni]);
+    env.run_ok(&["run", "sociale", "--comuni", &comuni]);
     siuss(&env);
     let third = metas(&cat);
     let new: BTreeMap<String, (Motivo, Operazione)> = third
@@ -681,7 +672,7 @@ fn siuss_month_end_to_end_through_waas() {
     assert_eq!(metas(&cat).len(), third.len());
 
     // The report, written again from the catalog, has the esiti.
-    run_ok(&env, &["siuss", "report", "--mese", MESE, "--comuni", WAAS]);
+    env.run_ok(&["siuss", "report", "--mese", MESE, "--comuni", WAAS]);
     let text = std::fs::read_to_string(
         env.data()
             .join("siuss")
@@ -708,7 +699,7 @@ fn siuss_month_end_to_end_through_waas() {
         .join(MESE)
         .join(format!("siuss_{WAAS}_{MESE}.csv"));
     std::fs::remove_file(&csv_path).unwrap();
-    run_ok(&env, &["run", "siuss-report", "--mese", MESE, "--comuni", WAAS]);
+    env.run_ok(&["run", "siuss-report", "--mese", MESE, "--comuni", WAAS]);
     assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), text);
 }
 
@@ -716,10 +707,10 @@ fn siuss_month_end_to_end_through_waas() {
 fn a_changed_sinba_secret_is_refused() {
     let env = Env::with_settings("\n[siuss]\ncf_operatore = \"08911820960\"\n");
     let c = "015175";
-    run_ok(&env, &["sample", "--comuni", c]);
-    run_ok(&env, &["run", "anagrafe", "--comuni", c]);
-    run_ok(&env, &["run", "sociale", "--comuni", c]);
-    run_ok(&env, &["run", "siuss", "--mese", MESE, "--comuni", c]);
+    env.run_ok(&["sample", "--comuni", c]);
+    env.run_ok(&["run", "anagrafe", "--comuni", c]);
+    env.run_ok(&["run", "sociale", "--comuni", c]);
+    env.run_ok(&["run", "siuss", "--mese", MESE, "--comuni", c]);
     // Another secret: every IDBeneficiario would change.
     let path = env.data().join("secrets/sinba.key");
     std::fs::remove_file(&path).unwrap();

@@ -76,7 +76,7 @@ fn sociale_sample_run_accounts_links_beneficiaries_and_reruns_do_no_work() {
     assert!(out.status.success());
     let mistakes = injected(&String::from_utf8_lossy(&out.stdout));
     assert!(mistakes.values().sum::<u64>() > 0, "{mistakes:?}");
-    assert!(env.run(&["run", "anagrafe", "--comuni", COMUNI]).status.success());
+    env.run_ok(&["run", "anagrafe", "--comuni", COMUNI]);
     let out = env.run(&["run", "sociale", "--comuni", COMUNI]);
     assert!(out.status.success(), "the sample must not fail any comune");
     assert!(String::from_utf8_lossy(&out.stdout).contains("= written"));
@@ -213,7 +213,7 @@ fn sociale_sample_run_accounts_links_beneficiaries_and_reruns_do_no_work() {
             .collect()
     };
     let before = mtimes();
-    assert!(env.run(&["run", "sociale", "--comuni", COMUNI]).status.success());
+    env.run_ok(&["run", "sociale", "--comuni", COMUNI]);
     let cat = env.catalog();
     let last = cat.runs(&RunFilter::default()).unwrap()[0].id;
     let second = cat.sources(last).unwrap();
@@ -224,11 +224,8 @@ fn sociale_sample_run_accounts_links_beneficiaries_and_reruns_do_no_work() {
     );
     assert_eq!(mtimes(), before, "partitions rewritten");
     // ...and so does one after an anagrafe that reproduced the same persona.
-    assert!(env
-        .run(&["run", "anagrafe", "--comuni", COMUNI, "--force"])
-        .status
-        .success());
-    assert!(env.run(&["run", "sociale", "--comuni", COMUNI]).status.success());
+    env.run_ok(&["run", "anagrafe", "--comuni", COMUNI, "--force"]);
+    env.run_ok(&["run", "sociale", "--comuni", COMUNI]);
     let cat = env.catalog();
     let last = cat.runs(&RunFilter::default()).unwrap()[0].id;
     assert!(cat
@@ -249,10 +246,7 @@ fn sociale_sample_run_accounts_links_beneficiaries_and_reruns_do_no_work() {
 fn sociale_needs_the_anagrafe_first() {
     let env = Env::new();
     let comune = "015093";
-    assert!(env
-        .run(&["sample", "--scale", "0.002", "--comuni", comune])
-        .status
-        .success());
+    env.run_ok(&["sample", "--scale", "0.002", "--comuni", comune]);
     let out = env.run(&["run", "sociale", "--comuni", comune]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -280,33 +274,13 @@ fn sociale_tables_conform_to_the_published_table_schemas() {
     }
     let env = Env::new();
     let list = "015146,015093";
-    assert!(env
-        .run(&["sample", "--scale", "0.003", "--comuni", list])
-        .status
-        .success());
-    assert!(env.run(&["run", "anagrafe", "--comuni", list]).status.success());
-    assert!(env.run(&["run", "sociale", "--comuni", list]).status.success());
+    env.run_ok(&["sample", "--scale", "0.003", "--comuni", list]);
+    env.run_ok(&["run", "anagrafe", "--comuni", list]);
+    env.run_ok(&["run", "sociale", "--comuni", list]);
     for table in TABLES {
         let mut rows = 0;
         for c in list.split(',') {
-            let df = env.partition(table, c);
-            rows += df.height();
-            let csv = env.dir.path().join(format!("{table}-{c}.csv"));
-            frame_to_csv(&df, &csv);
-            let schema = root().join(format!("docs/schema/{table}.schema.json"));
-            let out = Command::new("python3")
-                .args(["-m", "frictionless", "validate", "--trusted", "--schema"])
-                .arg(&schema)
-                .arg(&csv)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{table} {c} does not conform to {}:\n{}{}",
-                schema.display(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            rows += env.assert_conforms(table, c);
         }
         assert!(rows > 0, "{table}: nothing checked");
     }

@@ -291,24 +291,30 @@ impl Catalog {
     /// The next free daily progressive of the flow names
     /// `{ente}.{token}.{yyyymmdd}.NNNNNNN` (1 on a new day).
     pub fn next_siuss_progressivo(&self, ente: &str, token: &str, yyyymmdd: &str) -> Result<u32> {
-        const OP: &str = "next_siuss_progressivo";
-        let prefix = format!("{ente}.{token}.{yyyymmdd}.");
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id_flusso FROM siuss_flows WHERE substr(id_flusso, 1, ?2) = ?1")
-            .ctx(OP)?;
-        let ids = st
-            .query_map(params![prefix, prefix.len() as i64], |r| r.get::<_, String>(0))
-            .ctx(OP)?
+        self.next_progressivo(
+            "next_siuss_progressivo",
+            "SELECT id_flusso FROM siuss_flows WHERE id_flusso >= ?1 AND id_flusso < ?1 || ':'",
+            &format!("{ente}.{token}.{yyyymmdd}."),
+        )
+    }
+
+    /// 1 + the largest progressive of the names that `sql` returns for the
+    /// prefix: a range on the unique index, since progressives are digits
+    /// (sorted before `:`).
+    fn next_progressivo(&self, op: &'static str, sql: &str, prefix: &str) -> Result<u32> {
+        let mut st = self.conn.prepare_cached(sql).ctx(op)?;
+        let names = st
+            .query_map([prefix], |r| r.get::<_, String>(0))
+            .ctx(op)?
             .collect::<rusqlite::Result<Vec<_>>>()
-            .ctx(OP)?;
-        let max = ids
+            .ctx(op)?;
+        let max = names
             .iter()
-            .filter_map(|id| id[prefix.len()..].parse::<u32>().ok())
+            .filter_map(|n| n.get(prefix.len()..)?.parse::<u32>().ok())
             .max()
             .unwrap_or(0);
         max.checked_add(1)
-            .ok_or_else(|| invalid(OP, "daily progressive exhausted"))
+            .ok_or_else(|| invalid(op, "daily progressive exhausted"))
     }
 
     /// Replaces the violations recorded for `ente` and `periodo` by those of
@@ -512,24 +518,11 @@ impl Catalog {
     /// The next free daily progressive of the bulk files
     /// `{ente}.{token}.{yyyymmdd}.NNNNNNN` (1 on a new day).
     pub fn next_siuss_bulk_progressivo(&self, ente: &str, token: &str, yyyymmdd: &str) -> Result<u32> {
-        const OP: &str = "next_siuss_bulk_progressivo";
-        let prefix = format!("{ente}.{token}.{yyyymmdd}.");
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT nome FROM siuss_bulk_files WHERE substr(nome, 1, ?2) = ?1")
-            .ctx(OP)?;
-        let names = st
-            .query_map(params![prefix, prefix.len() as i64], |r| r.get::<_, String>(0))
-            .ctx(OP)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .ctx(OP)?;
-        let max = names
-            .iter()
-            .filter_map(|n| n[prefix.len()..].parse::<u32>().ok())
-            .max()
-            .unwrap_or(0);
-        max.checked_add(1)
-            .ok_or_else(|| invalid(OP, "daily progressive exhausted"))
+        self.next_progressivo(
+            "next_siuss_bulk_progressivo",
+            "SELECT nome FROM siuss_bulk_files WHERE nome >= ?1 AND nome < ?1 || ':'",
+            &format!("{ente}.{token}.{yyyymmdd}."),
+        )
     }
 
     /// How many flows a run built, by operation and reason.

@@ -29,10 +29,7 @@ pub enum RunError {
     UnknownPipeline(String),
 }
 
-/// A pipeline the runner can run: the tables it maintains and how it
-/// processes one comune. Everything else (selection of comuni, parallel
-/// workers, fingerprints, catalog accounting, quarantine summary,
-/// cancellation) is the same for all.
+/// A pipeline the runner can run: the tables it maintains and how it runs.
 #[derive(Clone, Copy)]
 pub struct Pipeline {
     /// Name in jobs.toml and the catalog (fingerprint keys are `<name>/<istat>`).
@@ -41,7 +38,19 @@ pub struct Pipeline {
     pub tables: &'static [&'static str],
     /// Whether it checks birthplaces against the ANPR archive (loaded only then).
     pub uses_archive: bool,
-    pub process: fn(&SourceDefinition, &Options<'_>) -> ComuneOutcome,
+    pub runs: Runs,
+}
+
+/// How a pipeline runs.
+#[derive(Clone, Copy)]
+pub enum Runs {
+    /// From each comune's exports to the store: it processes one comune, the
+    /// runner does the rest (selection of comuni, parallel workers,
+    /// fingerprints, catalog accounting, quarantine summary, cancellation).
+    PerComune(fn(&SourceDefinition, &Options<'_>) -> ComuneOutcome),
+    /// Its own loop over the comuni, under the run the runner records for it
+    /// (which it finishes; on an error the runner finishes it as failed).
+    Own(fn(&Settings, &mut Catalog, &RunRequest, RunId) -> Result<RunReport, RunError>),
 }
 
 /// Every pipeline, by name.
@@ -50,13 +59,25 @@ pub const PIPELINES: &[Pipeline] = &[
         name: crate::anagrafe::PIPELINE,
         tables: &crate::anagrafe::TABLES,
         uses_archive: true,
-        process: crate::anagrafe::process_comune,
+        runs: Runs::PerComune(crate::anagrafe::process_comune),
     },
     Pipeline {
         name: crate::sociale::PIPELINE,
         tables: &crate::sociale::TABLES,
         uses_archive: false,
-        process: crate::sociale::process_comune,
+        runs: Runs::PerComune(crate::sociale::process_comune),
+    },
+    Pipeline {
+        name: crate::siuss::PIPELINE,
+        tables: &[],
+        uses_archive: false,
+        runs: Runs::Own(crate::siuss::run),
+    },
+    Pipeline {
+        name: crate::siuss::REPORT_PIPELINE,
+        tables: &[],
+        uses_archive: false,
+        runs: Runs::Own(crate::siuss::run_reports),
     },
 ];
 
@@ -191,10 +212,16 @@ pub fn run(
     req: &RunRequest,
     progress: &dyn Progress,
 ) -> Result<RunReport, RunError> {
-    if req.pipeline == crate::siuss::PIPELINE || req.pipeline == crate::siuss::REPORT_PIPELINE {
-        return run_siuss(settings, catalog, req);
-    }
     let pipeline = pipeline(&req.pipeline).ok_or_else(|| RunError::UnknownPipeline(req.pipeline.clone()))?;
+    let process = match pipeline.runs {
+        Runs::PerComune(process) => process,
+        Runs::Own(own) => {
+            let run = start_run(catalog, req)?;
+            return own(settings, catalog, req, run).inspect_err(|e| {
+                let _ = catalog.finish_run(run, RunStatus::Failed, Some(&e.to_string()));
+            });
+        }
+    };
     let (defs, config_errors) = SourceDefinition::load_dir(&settings.sources_dir);
     let archive = match settings.anpr_archive_present().filter(|_| pipeline.uses_archive) {
         Some(p) => Some(ComuniArchive::load(p).map_err(|e| RunError::Archive {
@@ -218,6 +245,7 @@ pub fn run(
     // From here on the run is recorded: any error finishes it as failed.
     match execute(
         pipeline,
+        process,
         settings,
         catalog,
         req,
@@ -252,27 +280,10 @@ fn start_run(catalog: &Catalog, req: &RunRequest) -> Result<RunId, RunError> {
     })
 }
 
-/// The siuss pipeline reads the store, not the comuni's exports: it has its
-/// own loop ([`crate::siuss::run`]) under the same run bookkeeping.
-fn run_siuss(settings: &Settings, catalog: &mut Catalog, req: &RunRequest) -> Result<RunReport, RunError> {
-    let run = start_run(catalog, req)?;
-    let result = if req.pipeline == crate::siuss::REPORT_PIPELINE {
-        crate::siuss::run_reports(settings, catalog, req, run)
-    } else {
-        crate::siuss::run(settings, catalog, req, run, Vec::new())
-    };
-    result.map_err(|e| {
-        let _ = catalog.finish_run(run, RunStatus::Failed, Some(&e.to_string()));
-        match e {
-            crate::siuss::SiussError::Catalog(c) => RunError::Catalog(c),
-            other => RunError::Config(other.to_string()),
-        }
-    })
-}
-
 #[allow(clippy::too_many_arguments)]
 fn execute(
     pipeline: &Pipeline,
+    process: fn(&SourceDefinition, &Options<'_>) -> ComuneOutcome,
     settings: &Settings,
     catalog: &mut Catalog,
     req: &RunRequest,
@@ -345,16 +356,15 @@ fn execute(
                     progress: rows,
                 };
                 // A bug must not take the whole run down: the comune fails, the others go on.
-                let outcome =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (pipeline.process)(def, &opts)))
-                        .unwrap_or_else(|panic| {
-                            let what = panic
-                                .downcast_ref::<&str>()
-                                .map(|s| s.to_string())
-                                .or_else(|| panic.downcast_ref::<String>().cloned())
-                                .unwrap_or_default();
-                            ComuneOutcome::internal_error(def.istat(), &what)
-                        });
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process(def, &opts)))
+                    .unwrap_or_else(|panic| {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        ComuneOutcome::internal_error(def.istat(), &what)
+                    });
                 if tx.send(outcome).is_err() {
                     break;
                 }
@@ -641,16 +651,21 @@ mod tests {
 
     #[test]
     fn every_configurable_pipeline_can_run() {
-        for name in crate::config::jobs::PIPELINES {
-            if *name == crate::siuss::PIPELINE || *name == crate::siuss::REPORT_PIPELINE {
-                continue; // their own loops, see run_siuss
-            }
-            let p = pipeline(name)
-                .unwrap_or_else(|| panic!("jobs.toml accepts `{name}` but the runner cannot run it"));
+        // jobs.toml accepts exactly the names of PIPELINES (one list).
+        for p in PIPELINES {
+            let same_name = PIPELINES.iter().filter(|q| q.name == p.name).count();
+            assert_eq!(same_name, 1, "{}: name used twice", p.name);
+            assert!(crate::config::jobs::pipelines().any(|n| n == p.name));
             for t in p.tables {
-                assert!(schema::entity(t).is_some(), "{name}: table {t}");
+                assert!(schema::entity(t).is_some(), "{}: table {t}", p.name);
             }
+            // Per-comune pipelines write store tables; the others read the store.
+            assert_eq!(
+                matches!(p.runs, Runs::PerComune(_)),
+                !p.tables.is_empty(),
+                "{}",
+                p.name
+            );
         }
-        assert_eq!(PIPELINES.len() + 2, crate::config::jobs::PIPELINES.len());
     }
 }

@@ -50,73 +50,7 @@ pub const DEFAULT_TOKEN_TYPE: &str = "at+jwt";
 // errors
 // ----------------------------------------------------------------------
 
-/// One configuration problem, located at file, line and key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub file: PathBuf,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// Dotted key path, e.g. `waas.comuni[0].audience`.
-    pub key: Option<String>,
-    pub message: String,
-}
-
-impl ConfigError {
-    fn at(file: &Path, text: &str, span: Option<Range<usize>>, key: Option<String>, msg: String) -> Self {
-        ConfigError {
-            file: file.to_path_buf(),
-            line: span.map(|s| line_of(text, s.start)),
-            key,
-            message: msg,
-        }
-    }
-
-    fn file(file: &Path, message: impl Into<String>) -> Self {
-        ConfigError {
-            file: file.to_path_buf(),
-            line: None,
-            key: None,
-            message: message.into(),
-        }
-    }
-}
-
-/// 1-based line number of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-        }
-        if let Some(k) = &self.key {
-            write!(f, ": key `{k}`")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-/// All the problems found in a file, reported together.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} configuration error(s):", self.0.len())?;
-        for e in &self.0 {
-            write!(f, "\n  {e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigErrors {}
+pub use metrodati_config_error::{ConfigError, ConfigErrors};
 
 // ----------------------------------------------------------------------
 // the checked configuration

@@ -77,6 +77,37 @@ impl Env {
         out
     }
 
+    /// Runs the binary and asserts that it succeeded; its standard output.
+    pub fn run_ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "metrodati {args:?} failed");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Checks a comune's partition of `table` against the published Table
+    /// Schema (`docs/schema/<table>.schema.json`) with frictionless; returns
+    /// its rows.
+    pub fn assert_conforms(&self, table: &str, istat: &str) -> usize {
+        let df = self.partition(table, istat);
+        let csv = self.dir.path().join(format!("{table}-{istat}.csv"));
+        frame_to_csv(&df, &csv);
+        let schema = root().join(format!("docs/schema/{table}.schema.json"));
+        let out = Command::new("python3")
+            .args(["-m", "frictionless", "validate", "--trusted", "--schema"])
+            .arg(&schema)
+            .arg(&csv)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{table} {istat} does not conform to {}:\n{}{}",
+            schema.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        df.height()
+    }
+
     pub fn catalog(&self) -> Catalog {
         Catalog::open(&self.data().join("catalog.sqlite")).unwrap()
     }

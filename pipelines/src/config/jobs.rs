@@ -41,8 +41,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
-/// Pipelines a job may run.
-pub const PIPELINES: &[&str] = &["anagrafe", "sociale", "siuss", "siuss_report"];
+/// Pipelines a job may run: those of [`crate::runner::PIPELINES`].
+pub fn pipelines() -> impl Iterator<Item = &'static str> {
+    crate::runner::PIPELINES.iter().map(|p| p.name)
+}
 
 /// The default time zone of schedules.
 pub const DEFAULT_TIMEZONE: &str = "Europe/Rome";
@@ -284,7 +286,7 @@ impl JobsFile {
     /// The line of `jobs.<job>.comuni` (for errors found by other checks).
     pub fn comuni_line(&self, job: &str) -> Option<usize> {
         let span = self.jobs.get(job)?.comuni_span.clone()?;
-        Some(super::error::line_of(&self.text, span.start))
+        Some(super::line_of(&self.text, span.start))
     }
 
     /// The schedule that decides a job's fire times: its own, or for a job
@@ -323,14 +325,14 @@ impl JobsFile {
 
     fn resolve(&self, name: &str, raw: RawJob, errs: &mut Errors<'_>) -> JobSpec {
         let key = |k: &str| format!("jobs.{name}.{k}");
-        if !PIPELINES.contains(&raw.pipeline.get_ref().as_str()) {
+        if crate::runner::pipeline(raw.pipeline.get_ref()).is_none() {
             errs.push(
                 Some(raw.pipeline.span()),
                 key("pipeline"),
                 format!(
                     "unknown pipeline `{}`; known: {}",
                     raw.pipeline.get_ref(),
-                    PIPELINES.join(", ")
+                    pipelines().collect::<Vec<_>>().join(", ")
                 ),
             );
         }

@@ -35,8 +35,8 @@ pub mod periodo;
 pub mod plan;
 pub mod report;
 
-use crate::config::{ConfigError, Settings};
-use crate::runner::{ComuneReport, RunReport, RunRequest};
+use crate::config::Settings;
+use crate::runner::{ComuneReport, RunError, RunReport, RunRequest};
 use build::{PsCandidate, SinbaCandidate};
 use chrono::{NaiveDate, Utc};
 use metrodati_catalog::{
@@ -92,6 +92,15 @@ pub struct SiussSettings {
     pub sinba_secret_file: Option<PathBuf>,
     /// Where flows and reports go (default `<data_dir>/siuss`).
     pub output_dir: Option<PathBuf>,
+}
+
+impl From<SiussError> for RunError {
+    fn from(e: SiussError) -> RunError {
+        match e {
+            SiussError::Catalog(c) => RunError::Catalog(c),
+            other => RunError::Config(other.to_string()),
+        }
+    }
 }
 
 /// Errors of the siuss pipeline.
@@ -1031,6 +1040,15 @@ pub fn run_reports(
     catalog: &mut Catalog,
     req: &RunRequest,
     run: RunId,
+) -> Result<RunReport, RunError> {
+    Ok(write_reports(settings, catalog, req, run)?)
+}
+
+fn write_reports(
+    settings: &Settings,
+    catalog: &mut Catalog,
+    req: &RunRequest,
+    run: RunId,
 ) -> Result<RunReport, SiussError> {
     let periodo = periodo_of(req, chrono::Local::now().date_naive())?;
     let output_dir = settings.siuss_output_dir();
@@ -1098,7 +1116,7 @@ pub fn run_reports(
         n if n == reports.len() => RunStatus::Failed,
         _ => RunStatus::PartiallySucceeded,
     };
-    finish(catalog, run, status, failed, reports, Vec::new())
+    finish(catalog, run, status, failed, reports)
 }
 
 /// Closes the run and returns its report.
@@ -1108,7 +1126,6 @@ fn finish(
     status: RunStatus,
     failed: usize,
     comuni: Vec<ComuneReport>,
-    config_errors: Vec<ConfigError>,
 ) -> Result<RunReport, SiussError> {
     catalog.finish_run(
         run,
@@ -1121,7 +1138,7 @@ fn finish(
         run,
         status,
         comuni,
-        config_errors,
+        config_errors: Vec::new(),
     })
 }
 
@@ -1163,7 +1180,15 @@ pub fn run(
     catalog: &mut Catalog,
     req: &RunRequest,
     run: RunId,
-    config_errors: Vec<ConfigError>,
+) -> Result<RunReport, RunError> {
+    Ok(submit(settings, catalog, req, run)?)
+}
+
+fn submit(
+    settings: &Settings,
+    catalog: &mut Catalog,
+    req: &RunRequest,
+    run: RunId,
 ) -> Result<RunReport, SiussError> {
     let today = chrono::Local::now().date_naive();
     let periodo = periodo_of(req, today)?;
@@ -1283,7 +1308,7 @@ pub fn run(
         _ if failed == reports.len() => RunStatus::Failed,
         _ => RunStatus::PartiallySucceeded,
     };
-    finish(catalog, run, status, failed, reports, config_errors)
+    finish(catalog, run, status, failed, reports)
 }
 
 #[cfg(test)]

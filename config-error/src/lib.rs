@@ -1,4 +1,6 @@
-//! Configuration errors located at file, line and key.
+//! Configuration errors located at file, line and key: one type for every
+//! configuration file of metrodati (settings, source definitions,
+//! `jobs.toml`, `serve.toml`).
 
 use std::fmt;
 use std::ops::Range;
